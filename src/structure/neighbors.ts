@@ -1,0 +1,360 @@
+/**
+ * Periodic neighbour search: every pair i → j (j possibly a periodic image of
+ * i itself) with |r_j + S·C − r_i| ≤ cutoff, listed for both directions, in
+ * compressed-sparse-row form so the Tersoff loops run over flat typed arrays.
+ *
+ * Correct for any cell shape: atoms are wrapped into the cell, and every image
+ * of every atom that can lie within `cutoff` of the cell is made a "ghost"
+ * (as LAMMPS does), the number of image layers along axis k being
+ * ⌈cutoff / h_k⌉ with h_k the perpendicular height of the cell (cell.ts). A
+ * cell shorter than the cutoff thus gets several images per axis, and a
+ * strongly sheared cell gets the images that a naive ±1 search would miss.
+ *
+ * Small systems then compare each atom with every candidate (O(N·M), M = atoms
+ * plus ghosts); large ones sort the candidates into bins at least `cutoff`
+ * wide (in the cell's own fractional frame, so bins follow a sheared cell) and
+ * compare each atom only with the 27 (or fewer) surrounding bins.
+ *
+ * `NeighborSearch` keeps its buffers between calls (the agent evaluates
+ * thousands of structures of the same size); `neighborList` is the
+ * allocate-and-return convenience.
+ */
+import type { Atoms } from './atoms.js';
+import { inverseCell, perpendicularHeights, periodicFrame } from './cell.js';
+import { InputError } from '../util/errors.js';
+
+export interface NeighborList {
+  /** The cutoff (Å) the list was built for. */
+  cutoff: number;
+  /** Number of atoms N. */
+  natoms: number;
+  /** Number of directed pairs. */
+  npairs: number;
+  /** Row pointers, length N + 1: the neighbours of atom i are entries offsets[i] .. offsets[i+1]-1. */
+  offsets: Int32Array;
+  /** Neighbour atom index j for each directed pair. */
+  indices: Int32Array;
+  /** Displacement r_j + S·C − r_i for each pair, 3 numbers per pair (Å). */
+  vectors: Float64Array;
+  /** |vector| for each pair (Å). */
+  distances: Float64Array;
+  /** Integer cell shift S of the image of j, 3 per pair (0 along non-periodic axes). */
+  shifts: Int32Array;
+}
+
+/** Above this many atom–candidate comparisons the binned search is used. */
+const BRUTE_FORCE_LIMIT = 6000;
+
+export class NeighborSearch {
+  // Per-atom buffers.
+  private frac = new Float64Array(0);
+  private wrapped = new Float64Array(0);
+  private wrapShift = new Int32Array(0);
+  // Candidates: real atoms first (index = atom index), then ghosts.
+  private candPos = new Float64Array(0);
+  private candAtom = new Int32Array(0);
+  private candShift = new Int32Array(0);
+  private candFrac = new Float64Array(0);
+  private candBin = new Int32Array(0);
+  private binStart = new Int32Array(0);
+  private binItems = new Int32Array(0);
+  private binCursor = new Int32Array(0);
+  // Output buffers.
+  private offsets = new Int32Array(1);
+  private indices = new Int32Array(64);
+  private vectors = new Float64Array(192);
+  private distances = new Float64Array(64);
+  private shifts = new Int32Array(192);
+  private readonly frame = new Float64Array(9);
+  private readonly inv = new Float64Array(9);
+  private readonly heights = new Float64Array(3);
+
+  /**
+   * Builds the list. The returned arrays are views into buffers that the next
+   * `build` call overwrites; copy them (or use `neighborList`) to keep them.
+   */
+  build(atoms: Atoms, cutoff: number): NeighborList {
+    if (!(cutoff > 0) || !Number.isFinite(cutoff)) throw new InputError(`neighbour cutoff must be a positive number, got ${cutoff}`, 'cutoff');
+    const n = atoms.length;
+    const pbc = atoms.pbc;
+    const frame = periodicFrame(atoms.cell, pbc, this.frame);
+    const inv = inverseCell(frame, this.inv);
+    const h = perpendicularHeights(frame, this.heights);
+    if (this.frac.length < 3 * n) {
+      this.frac = new Float64Array(3 * n);
+      this.wrapped = new Float64Array(3 * n);
+      this.wrapShift = new Int32Array(3 * n);
+    }
+    if (this.offsets.length < n + 1) this.offsets = new Int32Array(n + 1);
+    const pos = atoms.positions;
+    const frac = this.frac;
+    const wrapped = this.wrapped;
+    const wshift = this.wrapShift;
+
+    // Fractional coordinates in the frame, wrapped to [0, 1) along periodic axes.
+    for (let i = 0; i < n; i++) {
+      const x = pos[3 * i];
+      const y = pos[3 * i + 1];
+      const z = pos[3 * i + 2];
+      if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) {
+        throw new InputError(`atom ${i} has a non-finite position`, 'positions');
+      }
+      for (let k = 0; k < 3; k++) {
+        let f = x * inv[k] + y * inv[3 + k] + z * inv[6 + k];
+        let w = 0;
+        if (pbc[k]) {
+          w = Math.floor(f);
+          f -= w;
+          if (f >= 1) {
+            f = 0;
+            w += 1;
+          }
+        }
+        frac[3 * i + k] = f;
+        wshift[3 * i + k] = w;
+      }
+      const f0 = frac[3 * i];
+      const f1 = frac[3 * i + 1];
+      const f2 = frac[3 * i + 2];
+      wrapped[3 * i] = f0 * frame[0] + f1 * frame[3] + f2 * frame[6];
+      wrapped[3 * i + 1] = f0 * frame[1] + f1 * frame[4] + f2 * frame[7];
+      wrapped[3 * i + 2] = f0 * frame[2] + f1 * frame[5] + f2 * frame[8];
+    }
+
+    // Image layers per periodic axis and the fractional reach of the cutoff.
+    const s0 = cutoff / h[0];
+    const s1 = cutoff / h[1];
+    const s2 = cutoff / h[2];
+    const n0 = pbc[0] ? Math.ceil(s0) : 0;
+    const n1 = pbc[1] ? Math.ceil(s1) : 0;
+    const n2 = pbc[2] ? Math.ceil(s2) : 0;
+
+    // Candidates: real atoms, then ghost images within the cutoff of the cell.
+    let m = n;
+    this.ensureCandidates(n * 4 + 16);
+    for (let i = 0; i < n; i++) {
+      this.setCandidate(i, i, wrapped[3 * i], wrapped[3 * i + 1], wrapped[3 * i + 2], 0, 0, 0);
+    }
+    for (let a = -n0; a <= n0; a++) {
+      for (let b = -n1; b <= n1; b++) {
+        for (let c = -n2; c <= n2; c++) {
+          if (a === 0 && b === 0 && c === 0) continue;
+          const tx = a * frame[0] + b * frame[3] + c * frame[6];
+          const ty = a * frame[1] + b * frame[4] + c * frame[7];
+          const tz = a * frame[2] + b * frame[5] + c * frame[8];
+          for (let j = 0; j < n; j++) {
+            if (pbc[0]) {
+              const f = frac[3 * j] + a;
+              if (f < -s0 || f > 1 + s0) continue;
+            }
+            if (pbc[1]) {
+              const f = frac[3 * j + 1] + b;
+              if (f < -s1 || f > 1 + s1) continue;
+            }
+            if (pbc[2]) {
+              const f = frac[3 * j + 2] + c;
+              if (f < -s2 || f > 1 + s2) continue;
+            }
+            if (m >= this.candAtom.length) this.ensureCandidates(2 * m + 16);
+            this.setCandidate(m, j, wrapped[3 * j] + tx, wrapped[3 * j + 1] + ty, wrapped[3 * j + 2] + tz, a, b, c);
+            m++;
+          }
+        }
+      }
+    }
+
+    const cut2 = cutoff * cutoff;
+    let np = 0;
+    const offsets = this.offsets;
+    offsets[0] = 0;
+    if (n * m <= BRUTE_FORCE_LIMIT) {
+      const cp = this.candPos;
+      for (let i = 0; i < n; i++) {
+        const xi = wrapped[3 * i];
+        const yi = wrapped[3 * i + 1];
+        const zi = wrapped[3 * i + 2];
+        for (let c = 0; c < m; c++) {
+          if (c === i) continue;
+          const dx = cp[3 * c] - xi;
+          const dy = cp[3 * c + 1] - yi;
+          const dz = cp[3 * c + 2] - zi;
+          const d2 = dx * dx + dy * dy + dz * dz;
+          if (d2 > cut2) continue;
+          np = this.push(np, i, c, dx, dy, dz, d2);
+        }
+        offsets[i + 1] = np;
+      }
+    } else {
+      np = this.binnedSearch(n, m, s0, s1, s2, cut2);
+    }
+
+    return {
+      cutoff,
+      natoms: n,
+      npairs: np,
+      offsets: this.offsets.subarray(0, n + 1),
+      indices: this.indices.subarray(0, np),
+      vectors: this.vectors.subarray(0, 3 * np),
+      distances: this.distances.subarray(0, np),
+      shifts: this.shifts.subarray(0, 3 * np),
+    };
+  }
+
+  /** Cell-list search: bins at least `cutoff` wide in the frame's fractional coordinates. */
+  private binnedSearch(n: number, m: number, s0: number, s1: number, s2: number, cut2: number): number {
+    const inv = this.inv;
+    const cp = this.candPos;
+    if (this.candFrac.length < 3 * m) this.candFrac = new Float64Array(3 * this.candAtom.length);
+    if (this.candBin.length < m) this.candBin = new Int32Array(this.candAtom.length);
+    const cf = this.candFrac;
+    const lo = [Infinity, Infinity, Infinity];
+    const hi = [-Infinity, -Infinity, -Infinity];
+    for (let c = 0; c < m; c++) {
+      const x = cp[3 * c];
+      const y = cp[3 * c + 1];
+      const z = cp[3 * c + 2];
+      for (let k = 0; k < 3; k++) {
+        const f = x * inv[k] + y * inv[3 + k] + z * inv[6 + k];
+        cf[3 * c + k] = f;
+        if (f < lo[k]) lo[k] = f;
+        if (f > hi[k]) hi[k] = f;
+      }
+    }
+    const reach = [s0, s1, s2];
+    const nb = [1, 1, 1];
+    for (let k = 0; k < 3; k++) nb[k] = Math.max(1, Math.floor((hi[k] - lo[k]) / reach[k]));
+    // Sparse structures (atoms far apart) would make too many empty bins: merge
+    // bins along the busiest axis until there are at most ~2 bins per candidate.
+    while (nb[0] * nb[1] * nb[2] > 2 * m + 27) {
+      const k = nb[0] >= nb[1] && nb[0] >= nb[2] ? 0 : nb[1] >= nb[2] ? 1 : 2;
+      nb[k] = Math.max(1, nb[k] >> 1);
+    }
+    const width = [0, 0, 0];
+    for (let k = 0; k < 3; k++) width[k] = (hi[k] - lo[k]) / nb[k] || 1;
+    const nbins = nb[0] * nb[1] * nb[2];
+    if (this.binStart.length < nbins + 1) this.binStart = new Int32Array(nbins + 1);
+    if (this.binItems.length < m) this.binItems = new Int32Array(this.candAtom.length);
+    const start = this.binStart;
+    start.fill(0, 0, nbins + 1);
+    const cbin = this.candBin;
+    for (let c = 0; c < m; c++) {
+      let b = 0;
+      for (let k = 0; k < 3; k++) {
+        let q = Math.floor((cf[3 * c + k] - lo[k]) / width[k]);
+        if (q >= nb[k]) q = nb[k] - 1;
+        if (q < 0) q = 0;
+        b = b * nb[k] + q;
+      }
+      cbin[c] = b;
+      start[b + 1]++;
+    }
+    for (let b = 0; b < nbins; b++) start[b + 1] += start[b];
+    const items = this.binItems;
+    // Counting sort in candidate order, so each bin lists candidates by increasing index.
+    if (this.binCursor.length < nbins) this.binCursor = new Int32Array(this.binStart.length);
+    const cursor = this.binCursor;
+    cursor.set(start.subarray(0, nbins));
+    for (let c = 0; c < m; c++) items[cursor[cbin[c]]++] = c;
+
+    const offsets = this.offsets;
+    let np = 0;
+    const nb0 = nb[0];
+    const nb1 = nb[1];
+    const nb2 = nb[2];
+    for (let i = 0; i < n; i++) {
+      const xi = cp[3 * i];
+      const yi = cp[3 * i + 1];
+      const zi = cp[3 * i + 2];
+      const b = cbin[i];
+      const q2 = b % nb2;
+      const q1 = ((b - q2) / nb2) % nb1;
+      const q0 = (b - q2 - q1 * nb2) / (nb1 * nb2);
+      for (let a0 = Math.max(0, q0 - 1); a0 <= Math.min(nb0 - 1, q0 + 1); a0++) {
+        for (let a1 = Math.max(0, q1 - 1); a1 <= Math.min(nb1 - 1, q1 + 1); a1++) {
+          for (let a2 = Math.max(0, q2 - 1); a2 <= Math.min(nb2 - 1, q2 + 1); a2++) {
+            const bb = (a0 * nb1 + a1) * nb2 + a2;
+            for (let t = start[bb]; t < start[bb + 1]; t++) {
+              const c = items[t];
+              if (c === i) continue;
+              const dx = cp[3 * c] - xi;
+              const dy = cp[3 * c + 1] - yi;
+              const dz = cp[3 * c + 2] - zi;
+              const d2 = dx * dx + dy * dy + dz * dz;
+              if (d2 > cut2) continue;
+              np = this.push(np, i, c, dx, dy, dz, d2);
+            }
+          }
+        }
+      }
+      offsets[i + 1] = np;
+    }
+    return np;
+  }
+
+  private push(np: number, i: number, c: number, dx: number, dy: number, dz: number, d2: number): number {
+    if (np >= this.indices.length) this.growPairs(2 * np + 64);
+    const j = this.candAtom[c];
+    this.indices[np] = j;
+    this.vectors[3 * np] = dx;
+    this.vectors[3 * np + 1] = dy;
+    this.vectors[3 * np + 2] = dz;
+    this.distances[np] = Math.sqrt(d2);
+    // r_j + S·C − r_i with r = wrapped + w·C and the candidate at wrapped_j + n·C.
+    const ws = this.wrapShift;
+    const cs = this.candShift;
+    this.shifts[3 * np] = cs[3 * c] - ws[3 * j] + ws[3 * i];
+    this.shifts[3 * np + 1] = cs[3 * c + 1] - ws[3 * j + 1] + ws[3 * i + 1];
+    this.shifts[3 * np + 2] = cs[3 * c + 2] - ws[3 * j + 2] + ws[3 * i + 2];
+    return np + 1;
+  }
+
+  private growPairs(size: number): void {
+    const grow = <T extends Int32Array | Float64Array>(a: T, len: number): T => {
+      const b = new (a.constructor as { new (n: number): T })(len);
+      b.set(a);
+      return b;
+    };
+    this.indices = grow(this.indices, size);
+    this.distances = grow(this.distances, size);
+    this.vectors = grow(this.vectors, 3 * size);
+    this.shifts = grow(this.shifts, 3 * size);
+  }
+
+  private ensureCandidates(size: number): void {
+    if (this.candAtom.length >= size) return;
+    const pos = new Float64Array(3 * size);
+    pos.set(this.candPos);
+    const atom = new Int32Array(size);
+    atom.set(this.candAtom);
+    const shift = new Int32Array(3 * size);
+    shift.set(this.candShift);
+    this.candPos = pos;
+    this.candAtom = atom;
+    this.candShift = shift;
+  }
+
+  private setCandidate(c: number, atom: number, x: number, y: number, z: number, a: number, b: number, s: number): void {
+    this.candPos[3 * c] = x;
+    this.candPos[3 * c + 1] = y;
+    this.candPos[3 * c + 2] = z;
+    this.candAtom[c] = atom;
+    this.candShift[3 * c] = a;
+    this.candShift[3 * c + 1] = b;
+    this.candShift[3 * c + 2] = s;
+  }
+}
+
+/** Neighbour list with its own arrays (safe to keep). */
+export function neighborList(atoms: Atoms, cutoff: number): NeighborList {
+  const l = new NeighborSearch().build(atoms, cutoff);
+  return {
+    cutoff: l.cutoff,
+    natoms: l.natoms,
+    npairs: l.npairs,
+    offsets: l.offsets.slice(),
+    indices: l.indices.slice(),
+    vectors: l.vectors.slice(),
+    distances: l.distances.slice(),
+    shifts: l.shifts.slice(),
+  };
+}
