@@ -1,0 +1,407 @@
+/**
+ * One ASLA agent: the building, evaluation and training phases of paper Fig. 1.
+ * `runEpisode` is the whole data flow of one episode, top to bottom.
+ */
+import { Atoms } from '../structure/atoms.js';
+import { atomicNumber } from '../structure/elements.js';
+import type { BuildingGrid, GridSymmetry } from '../grid/index.js';
+import { allowedMask, gridSymmetries } from '../grid/index.js';
+import type { GridShape, QNetworkSpec, TrainSample } from '../nn/index.js';
+import { QNetwork, Trainer } from '../nn/index.js';
+import type { Calculator, FailureKind } from '../calculators/calculator.js';
+import { evaluate } from '../calculators/calculator.js';
+import { Rng } from '../util/rng.js';
+import type { ProblemConfig } from './problem.js';
+import { chooseAction, randomAction, type ActionKind } from './policy.js';
+import { ReplayBuffer } from './replay.js';
+import { rewardsFromProperties } from './rewards.js';
+
+export interface EpisodeRecord {
+  episode: number;
+  greedy: boolean;
+  /** Actions as [channel, i0, i1] in placement order. */
+  actions: [number, number, number][];
+  /** How each action was chosen: g greedy, r random (ε0), n among the best ν (εν), u random policy. */
+  kinds: string;
+  energy: number | null;
+  failure: { kind: FailureKind | 'stuck'; message: string } | null;
+  /** The property P used for rewards (= energy unless modified). */
+  property: number | null;
+  bestEnergy: number | null;
+  reachedReference: boolean;
+  loss: number | null;
+  ms: { build: number; evaluate: number; train: number };
+}
+
+export interface AgentState {
+  episode: number;
+  rng: Uint32Array;
+  network: ReturnType<QNetwork['serialize']> | null;
+  adam: { m: Float32Array; v: Float32Array; t: number } | null;
+  replay: ReturnType<ReplayBuffer['snapshot']>;
+  bestEnergy: number | null;
+  firstReferenceEpisode: number | null;
+}
+
+export interface AgentSetup {
+  config: ProblemConfig;
+  grid: BuildingGrid;
+  template: Atoms;
+  calculator: Calculator;
+  /** Energy of the problem's reference structure with the run's calculator, or null. */
+  referenceEnergy: number | null;
+}
+
+export class Agent {
+  readonly config: ProblemConfig;
+  readonly grid: BuildingGrid;
+  readonly template: Atoms;
+  readonly calculator: Calculator;
+  readonly referenceEnergy: number | null;
+  /** Atomic number of each species channel (the stoichiometry's elements in order). */
+  readonly species: number[];
+  /** How many atoms of each channel one episode places. */
+  readonly counts: Int32Array;
+  readonly atomsPerStructure: number;
+  readonly shape: GridShape;
+  readonly net: QNetwork | null;
+  readonly trainer: Trainer | null;
+  readonly symmetries: GridSymmetry[];
+  rng: Rng;
+  replay: ReplayBuffer;
+  /** Episodes completed. */
+  episode = 0;
+  bestEnergy: number | null = null;
+  firstReferenceEpisode: number | null = null;
+
+  private readonly forbidden: Uint8Array;
+  private readonly templateInput: Float32Array;
+  private readonly spillover = new Map<number, Int32Array>();
+
+  constructor(setup: AgentSetup) {
+    const { config, grid } = setup;
+    this.config = config;
+    this.grid = grid;
+    this.template = setup.template;
+    this.calculator = setup.calculator;
+    this.referenceEnergy = setup.referenceEnergy;
+    this.species = Object.keys(config.stoichiometry).map((s) => atomicNumber(s));
+    this.counts = Int32Array.from(Object.values(config.stoichiometry));
+    this.atomsPerStructure = this.template.length + this.counts.reduce((a, b) => a + b, 0);
+    this.shape = { n0: grid.n0, n1: grid.n1, periodic: [grid.periodic[0], grid.periodic[1]] };
+    this.forbidden = new Uint8Array(grid.size);
+    for (const [i0, i1] of config.forbidden) this.forbidden[i0 * grid.n1 + i1] = 1;
+    this.templateInput = grid.encode(this.templateOnPlane(), this.species);
+    this.rng = new Rng(config.run.seed);
+    this.replay = new ReplayBuffer(this.species.length * grid.size);
+    const all = gridSymmetries(grid);
+    const n = config.training.symmetryCopies === 'all' ? all.length : Math.min(all.length, config.training.symmetryCopies);
+    this.symmetries = all.slice(0, n);
+    if (config.run.policy === 'asla') {
+      this.net = QNetwork.create(networkSpec(config, grid, this.species.length), this.rng);
+      this.trainer = new Trainer(this.net, {
+        learningRate: config.training.learningRate,
+        threads: config.training.threads,
+        lossForm: config.training.lossForm,
+      });
+    } else {
+      this.net = null;
+      this.trainer = null;
+    }
+  }
+
+  /** Greedy episodes: every Np-th (Methods "Search policy"), counting from 1. */
+  isGreedyEpisode(episode: number): boolean {
+    const np = this.config.policy.greedyEvery;
+    return np > 0 && episode % np === 0;
+  }
+
+  /** One episode: building, evaluation, training (paper Fig. 1). */
+  async runEpisode(): Promise<{ record: EpisodeRecord; structure: Atoms }> {
+    const episode = this.episode + 1;
+    const greedy = this.isGreedyEpisode(episode);
+
+    // Building phase: place the stoichiometry's atoms one at a time.
+    const t0 = performance.now();
+    const build = this.newBuild();
+    const actions: number[] = [];
+    let kinds = '';
+    let stuck = false;
+    const q = new Float32Array(build.input.length);
+    while (actions.length < build.total) {
+      const allowed = this.allowedActions(build);
+      let action: number;
+      let kind: ActionKind | 'uniform';
+      if (this.net) {
+        this.net.forward(build.input, this.shape, q);
+        ({ action, kind } = chooseAction(q, allowed, this.config.policy, greedy, this.rng));
+      } else {
+        action = randomAction(allowed, this.rng);
+        kind = 'uniform';
+      }
+      if (action < 0) {
+        stuck = true; // no allowed place is left for any remaining atom
+        break;
+      }
+      this.place(build, action);
+      actions.push(action);
+      kinds += kind === 'greedy' ? 'g' : kind === 'random' ? 'r' : kind === 'nu' ? 'n' : 'u';
+    }
+    const structure = this.structureOf(build);
+    const t1 = performance.now();
+
+    // Evaluation phase: the property P of the final structure.
+    let energy: number | null = null;
+    let failure: EpisodeRecord['failure'] = null;
+    if (stuck) {
+      failure = { kind: 'stuck', message: `no allowed action after ${actions.length} of ${build.total} atoms` };
+    } else {
+      const result = await evaluate(this.calculator, structure);
+      if (result.ok) energy = result.energy;
+      else failure = { kind: result.kind, message: result.message };
+    }
+    const property = energy ?? Infinity; // a failed evaluation gets the worst reward
+    const t2 = performance.now();
+
+    // Training phase: remember the episode, then Adam steps on batches from the replay buffer.
+    this.replay.add(actions, property);
+    let loss: number | null = null;
+    if (this.trainer) {
+      for (let s = 0; s < this.config.training.stepsPerEpisode; s++) {
+        loss = await this.trainer.step(this.trainingBatch(), this.shape);
+      }
+    }
+    const t3 = performance.now();
+
+    this.episode = episode;
+    if (energy !== null && (this.bestEnergy === null || energy < this.bestEnergy)) this.bestEnergy = energy;
+    const reached = energy !== null && this.reachesReference(energy);
+    if (reached && this.firstReferenceEpisode === null) this.firstReferenceEpisode = episode;
+    const record: EpisodeRecord = {
+      episode,
+      greedy,
+      actions: actions.map((a) => this.decodeAction(a)),
+      kinds,
+      energy,
+      failure,
+      property: Number.isFinite(property) ? property : null,
+      bestEnergy: this.bestEnergy,
+      reachedReference: reached,
+      loss,
+      ms: { build: round(t1 - t0), evaluate: round(t2 - t1), train: round(t3 - t2) },
+    };
+    structure.info.episode = episode;
+    if (energy !== null) structure.info.energy = energy;
+    return { record, structure };
+  }
+
+  reachesReference(energy: number): boolean {
+    if (this.referenceEnergy === null) return false;
+    return energy <= this.referenceEnergy + this.config.success.threshold * this.atomsPerStructure;
+  }
+
+  /**
+   * The training batch (Methods "Neural network training"): N_batch episode
+   * steps with rewards from their properties, each augmented by the grid's
+   * exact symmetries (and ±1-pixel action shifts when configured), with the
+   * spillover cells of Methods eq. 2 around each action.
+   */
+  trainingBatch(): TrainSample[] {
+    const cfg = this.config.training;
+    const steps = this.replay.sampleBatch(cfg.batchSize, this.rng);
+    const rewards = rewardsFromProperties(Float64Array.from(steps, (s) => s.property), {
+      deltaE: cfg.deltaE,
+      atoms: this.atomsPerStructure,
+    });
+    const size = this.grid.size;
+    const samples: TrainSample[] = [];
+    const stateInput = new Float32Array(this.templateInput.length);
+    steps.forEach((s, i) => {
+      const acts = this.replay.episodeActions(s.episode);
+      stateInput.set(this.templateInput);
+      for (let t = 0; t < s.step; t++) stateInput[acts[t]] = 1;
+      const action = acts[s.step];
+      const channel = Math.floor(action / size);
+      for (const sym of this.symmetries) {
+        const input = new Float32Array(stateInput.length);
+        for (let c = 0; c < this.species.length; c++) {
+          const off = c * size;
+          for (let p = 0; p < size; p++) if (stateInput[off + p] !== 0) input[off + sym.map[p]] = stateInput[off + p];
+        }
+        const p = sym.map[action - channel * size];
+        const targets = cfg.pixelShift ? [p, ...this.pixelNeighbours(p)] : [p];
+        for (const pt of targets) samples.push(this.sample(input, channel, pt, rewards[i]));
+      }
+    });
+    return samples;
+  }
+
+  private sample(input: Float32Array, channel: number, p: number, target: number): TrainSample {
+    const cfg = this.config.training;
+    let cached = this.spillover.get(p);
+    if (!cached) {
+      cached = cfg.spilloverRadius > 0 && cfg.spilloverWeight > 0 ? this.grid.pointsWithin(p, cfg.spilloverRadius) : Int32Array.of(p);
+      this.spillover.set(p, cached);
+    }
+    const around = cached;
+    const off = channel * this.grid.size;
+    const cells = new Int32Array(around.length);
+    const weights = new Float32Array(around.length);
+    for (let k = 0; k < around.length; k++) {
+      cells[k] = off + around[k];
+      weights[k] = around[k] === p ? 1 : cfg.spilloverWeight;
+    }
+    return { input, cells, weights, target };
+  }
+
+  /** The four grid points one pixel away along each axis (the AgO augmentation). */
+  private pixelNeighbours(p: number): number[] {
+    const i0 = Math.floor(p / this.grid.n1);
+    const i1 = p % this.grid.n1;
+    const out: number[] = [];
+    for (const [d0, d1] of [[1, 0], [-1, 0], [0, 1], [0, -1]]) {
+      const q = this.grid.indexOf(i0 + d0, i1 + d1);
+      if (q >= 0 && !this.forbidden[q]) out.push(q);
+    }
+    return out;
+  }
+
+  decodeAction(a: number): [number, number, number] {
+    const c = Math.floor(a / this.grid.size);
+    const p = a - c * this.grid.size;
+    return [c, Math.floor(p / this.grid.n1), p % this.grid.n1];
+  }
+
+  encodeAction(c: number, i0: number, i1: number): number {
+    return c * this.grid.size + i0 * this.grid.n1 + i1;
+  }
+
+  // ---- the build in progress ----
+
+  newBuild(): Build {
+    return {
+      numbers: Array.from(this.template.numbers),
+      positions: Array.from(this.template.positions),
+      remaining: Int32Array.from(this.counts),
+      input: Float32Array.from(this.templateInput),
+      total: this.counts.reduce((a, b) => a + b, 0),
+    };
+  }
+
+  /** Allowed actions: channels with atoms left × grid points passing c1/c2 and not forbidden. */
+  allowedActions(build: Build): Uint8Array {
+    const size = this.grid.size;
+    const allowed = new Uint8Array(this.species.length * size);
+    const atoms = this.atomsOf(build);
+    for (let c = 0; c < this.species.length; c++) {
+      if (build.remaining[c] <= 0) continue;
+      const mask = allowedMask(this.grid, atoms, this.species[c], {
+        c1: this.config.c1,
+        c2: this.config.c2 ?? undefined,
+        forbidden: this.forbidden,
+      });
+      allowed.set(mask, c * size);
+    }
+    return allowed;
+  }
+
+  place(build: Build, action: number): void {
+    const [c] = this.decodeAction(action);
+    const p = action - c * this.grid.size;
+    const pos = this.grid.position(p);
+    build.numbers.push(this.species[c]);
+    build.positions.push(pos[0], pos[1], pos[2]);
+    build.remaining[c]--;
+    build.input[action] = 1;
+  }
+
+  /** Rebuilds the structure of an episode from its actions (template first). */
+  structureFromActions(actions: ArrayLike<number>): Atoms {
+    const build = this.newBuild();
+    for (let t = 0; t < actions.length; t++) this.place(build, actions[t]);
+    return this.structureOf(build);
+  }
+
+  private atomsOf(build: Build): Atoms {
+    const c = this.config;
+    return new Atoms({ numbers: build.numbers, positions: build.positions, cell: c.cell.flat(), pbc: c.pbc });
+  }
+
+  private structureOf(build: Build): Atoms {
+    const atoms = this.atomsOf(build);
+    atoms.fixed.fill(1, 0, this.template.length);
+    return atoms;
+  }
+
+  private templateOnPlane(): Atoms {
+    // template atoms of elements the agent does not place are not encoded (grid.encode skips off-plane atoms)
+    const keep: number[] = [];
+    for (let i = 0; i < this.template.length; i++) if (this.species.includes(this.template.numbers[i])) keep.push(i);
+    return new Atoms({
+      numbers: keep.map((i) => this.template.numbers[i]),
+      positions: keep.flatMap((i) => this.template.position(i)),
+      cell: this.template.cell,
+      pbc: this.template.pbc,
+    });
+  }
+
+  // ---- state for checkpoints ----
+
+  getState(): AgentState {
+    return {
+      episode: this.episode,
+      rng: this.rng.state(),
+      network: this.net ? this.net.serialize() : null,
+      adam: this.trainer ? this.trainer.state() : null,
+      replay: this.replay.snapshot(),
+      bestEnergy: this.bestEnergy,
+      firstReferenceEpisode: this.firstReferenceEpisode,
+    };
+  }
+
+  setState(s: AgentState): void {
+    this.episode = s.episode;
+    this.rng = new Rng(s.rng);
+    if (this.net) {
+      if (!s.network || !s.adam) throw new Error('checkpoint has no network state for an ASLA agent');
+      const restored = QNetwork.deserialize(s.network);
+      this.net.params.set(restored.params);
+      this.trainer!.setState(s.adam);
+    }
+    this.replay = ReplayBuffer.restore(this.species.length * this.grid.size, s.replay);
+    this.bestEnergy = s.bestEnergy;
+    this.firstReferenceEpisode = s.firstReferenceEpisode;
+  }
+
+  async close(): Promise<void> {
+    await this.trainer?.close();
+  }
+}
+
+export interface Build {
+  numbers: number[];
+  positions: number[];
+  remaining: Int32Array;
+  input: Float32Array;
+  total: number;
+}
+
+/** The paper's network for a problem: kernels span filterWidth Å along each grid axis (odd sizes). */
+export function networkSpec(config: ProblemConfig, grid: BuildingGrid, species: number): QNetworkSpec {
+  const [d0, d1] = grid.spacing;
+  const odd = (w: number, d: number) => {
+    const k = Math.round(w / d);
+    return k % 2 === 1 ? k : k + 1;
+  };
+  return {
+    species,
+    filters: config.network.filters,
+    kernel: [odd(config.network.filterWidth, d0), odd(config.network.filterWidth, d1)],
+    bias: config.network.bias,
+    leakySlope: config.network.leakySlope,
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

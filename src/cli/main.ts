@@ -1,0 +1,246 @@
+#!/usr/bin/env node
+/**
+ * The `asla` command line. Every user error is one line on stderr and a
+ * non-zero exit, without a stack trace; nothing half-written is left behind.
+ */
+import { parseArgs } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { PRESETS, presetNames } from '../agent/presets.js';
+import { applySets, mergeConfig, validateProblem, type ProblemConfig } from '../agent/problem.js';
+import type { EpisodeRecord } from '../agent/agent.js';
+import { createCalculator, CALCULATOR_NAMES, evaluate } from '../calculators/index.js';
+import { readExtxyz } from '../structure/extxyz.js';
+import { Run } from '../search/run.js';
+import { InputError, isUserFacing } from '../util/errors.js';
+
+const USAGE = `asla — the atomistic structure learning algorithm
+
+usage:
+  asla run PROBLEM|CONFIG [--episodes N] [--seed S] [--out DIR] [--calculator NAME]
+                          [--policy asla|random] [--threads T] [--set key=value ...]
+  asla run --resume DIR [--episodes N]
+  asla energy FILE.extxyz [--calculator NAME] [--params FILE] [--json]
+  asla presets
+
+problems: ${presetNames().join(', ')}; CONFIG is a YAML or JSON file (may start with 'preset: NAME')
+calculators: ${CALCULATOR_NAMES.join(', ')}`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return cmdRun(rest);
+    case 'energy':
+      return cmdEnergy(rest);
+    case 'presets':
+      for (const n of presetNames()) process.stdout.write(`${n}\n`);
+      return 0;
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE + '\n');
+      return command === undefined ? 2 : 0;
+    default:
+      throw new InputError(`unknown command '${command}' (see 'asla --help')`);
+  }
+}
+
+type FlagOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
+
+function parse(args: string[], options: FlagOptions, positionals: number) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new InputError((e as Error).message.split('\n')[0]);
+  }
+  if (parsed.positionals.length > positionals) {
+    throw new InputError(`unexpected argument '${parsed.positionals[positionals]}'`);
+  }
+  return parsed;
+}
+
+function intFlag(v: unknown, flag: string, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InputError(`must be an integer ≥ ${min}, got '${v}'`, flag);
+  return n;
+}
+
+/** A preset name or a config file (YAML/JSON, optionally starting from `preset: NAME`). */
+export function loadProblem(spec: string): { raw: unknown; where: string } {
+  if (spec in PRESETS) return { raw: structuredClone(PRESETS[spec]), where: `preset ${spec}` };
+  if (!existsSync(spec)) {
+    throw new InputError(`neither a preset (${presetNames().join(', ')}) nor an existing config file`, spec);
+  }
+  const text = readFileSync(spec, 'utf8');
+  let data: unknown;
+  try {
+    data = extname(spec) === '.json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    throw new InputError(`cannot parse: ${msg}`, spec);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InputError('must hold a mapping of config fields', spec);
+  const { preset, ...fields } = data as Record<string, unknown>;
+  if (preset !== undefined) {
+    if (typeof preset !== 'string' || !(preset in PRESETS)) {
+      throw new InputError(`field preset: unknown preset ${JSON.stringify(preset)} (known: ${presetNames().join(', ')})`, spec);
+    }
+    return { raw: mergeConfig(structuredClone(PRESETS[preset]), fields), where: spec };
+  }
+  return { raw: fields, where: spec };
+}
+
+async function cmdRun(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      episodes: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      calculator: { type: 'string' },
+      policy: { type: 'string' },
+      threads: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      resume: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    1,
+  );
+  const episodes = intFlag(values.episodes, '--episodes');
+  let run: Run;
+  if (values.resume !== undefined) {
+    if (positionals.length > 0) throw new InputError('give either PROBLEM or --resume DIR, not both');
+    run = await Run.open({ dir: values.resume as string, resume: true });
+  } else {
+    if (positionals.length === 0) throw new InputError(`missing PROBLEM or CONFIG (problems: ${presetNames().join(', ')})`);
+    const { raw, where } = loadProblem(positionals[0]);
+    const sets = [...((values.set as string[] | undefined) ?? [])];
+    if (values.seed !== undefined) sets.push(`run.seed=${intFlag(values.seed, '--seed')}`);
+    if (episodes !== undefined) sets.push(`run.episodes=${episodes}`);
+    if (values.policy !== undefined) sets.push(`run.policy=${values.policy}`);
+    if (values.threads !== undefined) sets.push(`training.threads=${intFlag(values.threads, '--threads', 1)}`);
+    if (values.calculator !== undefined) sets.push(`calculator.name=${values.calculator}`, 'calculator.options={}');
+    const config: ProblemConfig = validateProblem(applySets(raw, sets), where);
+    const out = (values.out as string | undefined) ?? `runs/${config.name}-${config.run.policy}-s${config.run.seed}`;
+    run = await Run.open({ dir: out, config });
+  }
+  const total = episodes ?? run.config.run.episodes;
+  const progress = new Progress(run, total, Boolean(values.quiet));
+  const controller = new AbortController();
+  const stop = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping after this episode (Ctrl-C again to quit now; resume with --resume)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    const summary = await run.run({ episodes: total, onEpisode: (r) => progress.episode(r), signal: controller.signal });
+    progress.done();
+    process.stdout.write(JSON.stringify({ dir: run.dir, ...summary }, null, 2) + '\n');
+  } finally {
+    await run.close();
+  }
+  return 0;
+}
+
+class Progress {
+  private readonly tty = process.stderr.isTTY === true;
+  private readonly started = performance.now();
+  private readonly first: number;
+  constructor(private run: Run, private total: number, private quiet: boolean) {
+    this.first = run.agent.episode;
+    if (!quiet) {
+      const ref = run.agent.referenceEnergy;
+      process.stderr.write(
+        `asla: ${run.config.name}, ${run.config.run.policy} policy, seed ${run.config.run.seed}, ` +
+          `${run.agent.atomsPerStructure} atoms, calculator ${run.agent.calculator.name}` +
+          (ref !== null ? `, reference ${(ref / run.agent.atomsPerStructure).toFixed(3)} eV/atom` : '') +
+          ` → ${run.dir}\n`,
+      );
+    }
+  }
+  episode(r: EpisodeRecord): void {
+    if (this.quiet) return;
+    const n = this.run.agent.atomsPerStructure;
+    const done = r.episode - this.first;
+    const rate = done / ((performance.now() - this.started) / 1000);
+    const eta = rate > 0 ? (this.total - r.episode) / rate : 0;
+    const e = r.energy === null ? `failed (${r.failure?.kind})` : `${(r.energy / n).toFixed(3)}`;
+    const best = r.bestEnergy === null ? '-' : (r.bestEnergy / n).toFixed(3);
+    const reached = this.run.agent.firstReferenceEpisode;
+    const line =
+      `episode ${r.episode}/${this.total}${r.greedy ? ' greedy' : '       '}  E ${e} eV/atom  best ${best}` +
+      `  reference ${reached === null ? 'not yet' : `built at ${reached}`}  ${rate.toFixed(2)} ep/s  ETA ${formatSeconds(eta)}`;
+    if (this.tty) process.stderr.write(`\r${line}\x1b[K`);
+    else process.stderr.write(line + '\n');
+  }
+  done(): void {
+    if (this.tty && !this.quiet) process.stderr.write('\n');
+  }
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+}
+
+async function cmdEnergy(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { calculator: { type: 'string' }, params: { type: 'string' }, json: { type: 'boolean' } },
+    1,
+  );
+  if (positionals.length === 0) throw new InputError('missing FILE.extxyz');
+  const frames = readExtxyz(positionals[0]);
+  const options: Record<string, unknown> = {};
+  if (values.params !== undefined) options.params = values.params;
+  const calc = await createCalculator((values.calculator as string | undefined) ?? 'tersoff', options);
+  try {
+    const results = [];
+    for (const [i, atoms] of frames.entries()) {
+      const r = await evaluate(calc, atoms);
+      results.push(
+        r.ok
+          ? { frame: i, atoms: atoms.length, energy: r.energy, energyPerAtom: r.energy / atoms.length }
+          : { frame: i, atoms: atoms.length, energy: null, failure: r.kind, message: r.message },
+      );
+    }
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ file: basename(positionals[0]), calculator: calc.name, frames: results }, null, 2) + '\n');
+    } else {
+      for (const r of results) {
+        process.stdout.write(
+          r.energy === null
+            ? `${r.frame}\t${r.atoms}\tfailed (${r.failure}): ${r.message}\n`
+            : `${r.frame}\t${r.atoms}\t${r.energy.toFixed(6)} eV\t${r.energyPerAtom!.toFixed(6)} eV/atom\n`,
+        );
+      }
+    }
+  } finally {
+    await calc.close?.();
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (isUserFacing(e)) {
+      process.stderr.write(`asla: ${e.message.split('\n')[0]}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`asla: internal error: ${(e as Error)?.stack ?? e}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

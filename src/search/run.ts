@@ -1,0 +1,210 @@
+/**
+ * A run: one agent's search in its own directory.
+ *
+ *   config.json        the resolved problem config (what ran)
+ *   episodes.jsonl     one JSON line per episode, append-only
+ *   structures.extxyz  every built structure with its energy, append-only (ASE reads it)
+ *   best.extxyz        the lowest-energy structure so far
+ *   reference.extxyz   the reference structure and its energy, when the problem has one
+ *   checkpoint.json    the whole agent state after the last checkpointed episode
+ *   summary.json       written when the run ends
+ *
+ * Resuming truncates the two append-only files to the lengths the checkpoint
+ * recorded, so a run killed at any moment and resumed writes exactly the
+ * episodes an uninterrupted run writes (single-threaded training).
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent, type AgentState, type EpisodeRecord } from '../agent/agent.js';
+import { referenceCandidates, templateAtoms } from '../agent/presets.js';
+import { validateProblem, type ProblemConfig } from '../agent/problem.js';
+import { createCalculator } from '../calculators/index.js';
+import type { Calculator } from '../calculators/calculator.js';
+import { evaluate } from '../calculators/calculator.js';
+import { BuildingGrid } from '../grid/index.js';
+import { formatExtxyz } from '../structure/extxyz.js';
+import type { Atoms } from '../structure/atoms.js';
+import { InputError } from '../util/errors.js';
+import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.js';
+
+export interface RunOptions {
+  dir: string;
+  /** A new run's config; for a resumed run it is read from the directory. */
+  config?: ProblemConfig;
+  resume?: boolean;
+  /** Stop after this many episodes in total (default: config.run.episodes). */
+  episodes?: number;
+  onEpisode?: (record: EpisodeRecord, run: Run) => void;
+  warn?: (message: string) => void;
+  signal?: AbortSignal;
+  /** Supply a calculator instead of building one from the config (tests, fault injection). */
+  calculator?: Calculator;
+}
+
+interface Checkpoint {
+  agent: AgentState;
+  logBytes: number;
+  structuresBytes: number;
+}
+
+export class Run {
+  readonly dir: string;
+  readonly config: ProblemConfig;
+  readonly agent: Agent;
+  readonly startEpisode: number;
+  readonly reference: Atoms | null;
+  private constructor(dir: string, config: ProblemConfig, agent: Agent, startEpisode: number, reference: Atoms | null) {
+    this.dir = dir;
+    this.config = config;
+    this.agent = agent;
+    this.startEpisode = startEpisode;
+    this.reference = reference;
+  }
+
+  static async open(opts: RunOptions): Promise<Run> {
+    const dir = opts.dir;
+    const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+    const configPath = join(dir, 'config.json');
+    let config: ProblemConfig;
+    if (opts.resume) {
+      if (!existsSync(configPath)) throw new InputError('not a run directory (no config.json)', dir);
+      config = validateProblem(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
+    } else {
+      if (!opts.config) throw new Error('Run.open: a new run needs a config');
+      config = opts.config;
+      if (existsSync(join(dir, 'episodes.jsonl')) || existsSync(join(dir, 'checkpoint.json'))) {
+        throw new InputError('already holds a run: use --resume to continue it, or another --out', dir);
+      }
+    }
+
+    const grid = new BuildingGrid({ cell: config.cell, ...config.grid });
+    const template = templateAtoms(config);
+    const calculator = opts.calculator ?? (await createCalculator(config.calculator.name, config.calculator.options, config));
+
+    // the reference for success, with this run's calculator (the best snapped candidate)
+    let reference: Atoms | null = null;
+    let referenceEnergy: number | null = null;
+    if (existsSync(join(dir, 'reference.json'))) {
+      const saved = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as { energy: number | null };
+      referenceEnergy = saved.energy;
+    } else {
+      for (const cand of referenceCandidates(config, grid)) {
+        const r = await evaluate(calculator, cand);
+        if (r.ok && (referenceEnergy === null || r.energy < referenceEnergy)) {
+          referenceEnergy = r.energy;
+          reference = cand;
+          cand.info.energy = r.energy;
+        }
+      }
+    }
+
+    const agent = new Agent({ config, grid, template, calculator, referenceEnergy });
+    let startEpisode = 0;
+    if (opts.resume) {
+      const cp = loadCheckpoint(join(dir, 'checkpoint.json'), warn) as Checkpoint | null;
+      if (cp) {
+        agent.setState(cp.agent);
+        startEpisode = cp.agent.episode;
+        truncateTo(join(dir, 'episodes.jsonl'), cp.logBytes);
+        truncateTo(join(dir, 'structures.extxyz'), cp.structuresBytes);
+      } else {
+        truncateTo(join(dir, 'episodes.jsonl'), 0);
+        truncateTo(join(dir, 'structures.extxyz'), 0);
+      }
+    } else {
+      mkdirSync(dir, { recursive: true });
+      writeFileAtomic(configPath, JSON.stringify(config, null, 2) + '\n');
+      writeFileAtomic(join(dir, 'reference.json'), JSON.stringify({ energy: referenceEnergy }) + '\n');
+      if (reference) writeFileAtomic(join(dir, 'reference.extxyz'), formatExtxyz(reference));
+    }
+    return new Run(dir, config, agent, startEpisode, reference);
+  }
+
+  /** Runs episodes until the target count, checkpointing as configured. */
+  async run(opts: Pick<RunOptions, 'episodes' | 'onEpisode' | 'signal'> = {}): Promise<RunSummary> {
+    const target = opts.episodes ?? this.config.run.episodes;
+    const logPath = join(this.dir, 'episodes.jsonl');
+    const structuresPath = join(this.dir, 'structures.extxyz');
+    const started = performance.now();
+    const first = this.agent.episode;
+    let failures = 0;
+    while (this.agent.episode < target && !opts.signal?.aborted) {
+      const { record, structure } = await this.agent.runEpisode();
+      if (record.failure) failures++;
+      // results first, then the checkpoint that records their lengths
+      appendFileSync(structuresPath, formatExtxyz(structure));
+      appendFileSync(logPath, JSON.stringify(record) + '\n');
+      if (record.energy !== null && record.energy === this.agent.bestEnergy) {
+        writeFileAtomic(join(this.dir, 'best.extxyz'), formatExtxyz(structure));
+      }
+      if (record.episode % this.config.run.checkpointEvery === 0 || record.episode === target) this.checkpoint();
+      opts.onEpisode?.(record, this);
+    }
+    if (this.agent.episode % this.config.run.checkpointEvery !== 0) this.checkpoint();
+    const summary = this.summary(performance.now() - started, this.agent.episode - first, failures);
+    writeFileAtomic(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    return summary;
+  }
+
+  checkpoint(): void {
+    const cp: Checkpoint = {
+      agent: this.agent.getState(),
+      logBytes: sizeOf(join(this.dir, 'episodes.jsonl')),
+      structuresBytes: sizeOf(join(this.dir, 'structures.extxyz')),
+    };
+    saveCheckpoint(join(this.dir, 'checkpoint.json'), cp);
+  }
+
+  summary(ms: number, episodesThisSession: number, failuresThisSession: number): RunSummary {
+    const a = this.agent;
+    return {
+      problem: this.config.name,
+      policy: this.config.run.policy,
+      seed: this.config.run.seed,
+      episodes: a.episode,
+      bestEnergy: a.bestEnergy,
+      bestEnergyPerAtom: a.bestEnergy === null ? null : a.bestEnergy / a.atomsPerStructure,
+      referenceEnergy: a.referenceEnergy,
+      referenceEnergyPerAtom: a.referenceEnergy === null ? null : a.referenceEnergy / a.atomsPerStructure,
+      firstReferenceEpisode: a.firstReferenceEpisode,
+      episodesThisSession,
+      failedEvaluationsThisSession: failuresThisSession,
+      secondsThisSession: Math.round(ms) / 1000,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+    await this.agent.calculator.close?.();
+  }
+}
+
+export interface RunSummary {
+  problem: string;
+  policy: string;
+  seed: number;
+  episodes: number;
+  bestEnergy: number | null;
+  bestEnergyPerAtom: number | null;
+  referenceEnergy: number | null;
+  referenceEnergyPerAtom: number | null;
+  firstReferenceEpisode: number | null;
+  episodesThisSession: number;
+  failedEvaluationsThisSession: number;
+  secondsThisSession: number;
+}
+
+function sizeOf(path: string): number {
+  return existsSync(path) ? statSync(path).size : 0;
+}
+
+function truncateTo(path: string, bytes: number): void {
+  if (!existsSync(path)) {
+    if (bytes > 0) throw new InputError(`missing, but the checkpoint records ${bytes} bytes of it`, path);
+    writeFileSync(path, '');
+    return;
+  }
+  const size = statSync(path).size;
+  if (size < bytes) throw new InputError(`is shorter (${size} bytes) than the checkpoint records (${bytes})`, path);
+  if (size > bytes) truncateSync(path, bytes);
+}
