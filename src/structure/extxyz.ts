@@ -127,10 +127,14 @@ function parseFrame(lines: string[], start: number, last: number, file: string, 
   }
   const { props, ncolsTotal } = parseProperties(propString, file, commentIndex);
 
-  const numbers = new Int32Array(natoms);
-  const positions = new Float64Array(3 * natoms);
+  // A header larger than the rest of the file is reported as truncation by the
+  // loop below; size the buffers by what can be there so a corrupt header
+  // ("3000000000") cannot allocate gigabytes first.
+  const capacity = Math.max(0, Math.min(natoms, last - commentIndex));
+  const numbers = new Int32Array(capacity);
+  const positions = new Float64Array(3 * capacity);
   const columns = new Map<string, (number | string | boolean)[]>();
-  for (const p of props) columns.set(p.name, new Array(natoms * p.ncols));
+  for (const p of props) columns.set(p.name, new Array(capacity * p.ncols));
 
   for (let a = 0; a < natoms; a++) {
     const li = commentIndex + 1 + a;

@@ -262,6 +262,9 @@ test('edge cases: default Properties, plain comment, bare keys, Z column, blank 
   assert.equal(frames.length, 2);
   assert.equal(frames[1].info.x, 1.5);
   assert.deepEqual(parseExtxyz(''), []);
+  const empty = new Atoms({ numbers: [], positions: [] });
+  const back = parseExtxyz(formatExtxyz([empty, built()]));
+  assert.deepEqual(back.map((x) => x.length), [0, 4]);
 });
 
 /** Malformed input must throw an InputError whose message names file:line and, where there is one, the field. */
@@ -297,6 +300,7 @@ test('malformed files give one-line InputErrors naming file, line and field', ()
   // truncated file
   assertBad(`3\n${P}\nC 0 0 0\nC 1 0 0\n`, 5, /file ends after 2 of the 3 atoms declared .* line 1/);
   assertBad(`2\n`, 1, /file ends after the header/);
+  assertBad(`3000000000\n${P}\nC 0 0 0\n`, 4, /file ends after 1 of the 3000000000 atoms/);
   // unknown element
   assertBad(`2\n${P}\nC 0 0 0\nQq 1 0 0\n`, 4, /unknown element symbol 'Qq'/);
   assertBad(`1\nProperties=Z:I:1:pos:R:3\n200 0 0 0\n`, 3, /field 'Z'/);
