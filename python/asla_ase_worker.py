@@ -182,6 +182,13 @@ def main():
         rank, size = world.rank, world.size
     except ImportError:
         world, broadcast, rank, size = None, None, 0, 1
+    if size == 1:
+        # Under mpiexec with a calculator that does not use MPI (EMT, say) every
+        # rank sees a one-process world; only the launcher's rank 0 has stdin,
+        # so the others leave quietly instead of answering twice.
+        rank = int(os.environ.get('OMPI_COMM_WORLD_RANK') or os.environ.get('PMI_RANK') or 0)
+        if rank > 0:
+            return 0
     if fatal is not None:
         if rank == 0:
             send({'fatal': fatal})

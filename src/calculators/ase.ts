@@ -92,6 +92,8 @@ interface Worker {
   /** Set when asla kills it: dead for new requests even before the exit is observed. */
   killed: boolean;
   exitInfo: string;
+  /** Set when the program itself could not be started (not found, not executable). */
+  spawnError?: string;
   stderrTail: string;
   info?: AseWorkerInfo;
 }
@@ -295,8 +297,9 @@ export class AseCalculator implements Calculator {
     const what = `ASE calculator '${this.options.calculator}'`;
     if (first instanceof WorkerGone) {
       killGroup(w);
-      const why =
-        first.reason === 'timeout'
+      const why = w.spawnError
+        ? w.spawnError
+        : first.reason === 'timeout'
           ? `python worker did not start within ${this.options.startTimeoutMs} ms`
           : `python worker failed to start (${w.exitInfo})${stderrNote(w)}`;
       // At start-up a worker that cannot start is a configuration problem; on a
@@ -350,7 +353,10 @@ export class AseCalculator implements Calculator {
       waiter?.(new WorkerGone('exited', info));
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
-      finish(err.code === 'ENOENT' ? `'${command}' not found` : `${command}: ${err.message}`);
+      const program = o.mpiProcesses > 1 ? `MPI launcher '${command}'` : `python interpreter '${command}'`;
+      const hint = o.mpiProcesses > 1 ? ' (Debian: apt-get install openmpi-bin)' : '';
+      w.spawnError = err.code === 'ENOENT' ? `${program} not found${hint}` : `${program}: ${err.message}`;
+      finish(w.spawnError);
     });
     // 'close', not 'exit': it comes after stdout is drained, so a last line
     // (e.g. the fatal start-up message) is never lost to the exit report.
