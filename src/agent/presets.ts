@@ -6,6 +6,7 @@ import { Atoms } from '../structure/atoms.js';
 import { atomicNumber } from '../structure/elements.js';
 import type { BuildingGrid } from '../grid/index.js';
 import type { ProblemConfig } from './problem.js';
+import { InputError } from '../util/errors.js';
 
 /** Settings shared by every problem unless it says otherwise (Methods). */
 export const COMMON = {
@@ -23,7 +24,7 @@ export const COMMON = {
     threads: 1,
   },
   calculator: { name: 'tersoff', options: {} },
-  success: { threshold: 0.05 },
+  success: { reference: null, threshold: 0.05 },
   run: { episodes: 2000, seed: 1, checkpointEvery: 1, policy: 'asla' },
 } as const;
 
@@ -45,9 +46,29 @@ const GRAPHENE: ProblemConfig = {
   c1: 0.5,
   policy: { epsilon: 0.1, epsilonNu: 0.05, nu: 0.02, greedyEvery: 5 },
   training: { ...structuredClone(COMMON.training as unknown as ProblemConfig['training']), batchSize: 64, learningRate: 1e-3, deltaE: 2.0 },
+  success: { reference: 'graphene', threshold: 0.05 },
 };
 
-export const PRESETS: Record<string, ProblemConfig> = { graphene: GRAPHENE };
+/**
+ * Not in the paper: an 8-atom graphene cell (4.27 × 4.93 Å, 21 × 25 grid) with
+ * pristine graphene's settings, for tests and quick demonstrations. An agent
+ * learns it within a few hundred episodes.
+ */
+const GRAPHENE_SMALL: ProblemConfig = {
+  ...structuredClone(GRAPHENE),
+  name: 'graphene-small',
+  cell: [
+    [4.27, 0, 0],
+    [0, 4.932, 0],
+    [0, 0, SHEET_VACUUM],
+  ],
+  grid: { shape: [21, 25], periodic: [true, true], z: SHEET_VACUUM / 2 },
+  stoichiometry: { C: 7 },
+  training: { ...structuredClone(GRAPHENE.training), batchSize: 32 },
+  run: { ...structuredClone(GRAPHENE.run), episodes: 500 },
+};
+
+export const PRESETS: Record<string, ProblemConfig> = { graphene: GRAPHENE, 'graphene-small': GRAPHENE_SMALL };
 
 export function presetNames(): string[] {
   return Object.keys(PRESETS);
@@ -62,17 +83,26 @@ export function presetNames(): string[] {
  * snapped structures, so the best snapped sheet is what success is measured by.
  */
 export function referenceCandidates(config: ProblemConfig, grid: BuildingGrid): Atoms[] {
-  if (config.name !== 'graphene') return [];
+  if (config.success.reference !== 'graphene') return [];
   const [lx, ly] = [config.cell[0][0], config.cell[1][1]];
-  // rectangular 4-atom cell (3d × √3d), repeated 2 × 3 to fill the 8.54 × 7.40 cell
+  // rectangular 4-atom cell (3d × √3d, d = 1.42 Å), repeated to fill the cell (2 × 3 for 8.54 × 7.40 Å)
+  const nx = Math.round(lx / 4.27);
+  const ny = Math.round(ly / 2.466);
   const basis = [
     [0, 0],
     [1 / 3, 0],
     [1 / 2, 1 / 2],
     [5 / 6, 1 / 2],
   ];
+  const atoms = config.template.length + Object.values(config.stoichiometry).reduce((a, b) => a + b, 0);
+  if (nx < 1 || ny < 1 || 4 * nx * ny !== atoms || Math.abs(lx / nx - 4.27) > 0.2 || Math.abs(ly / ny - 2.466) > 0.12) {
+    throw new InputError(
+      `the graphene reference needs a rectangular cell of n × 4.27 by m × 2.47 Å holding 4nm atoms; this problem has ${lx} × ${ly} Å and ${atoms} atoms`,
+      'field success.reference',
+    );
+  }
   const frac: [number, number][] = [];
-  for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (const [u, v] of basis) frac.push([(i + u) / 2, (j + v) / 3]);
+  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) for (const [u, v] of basis) frac.push([(i + u) / nx, (j + v) / ny]);
   const t = config.template[0].position;
   const out: Atoms[] = [];
   const seen = new Set<string>();

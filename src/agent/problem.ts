@@ -83,6 +83,8 @@ export interface ProblemConfig {
     options: Record<string, unknown>;
   };
   success: {
+    /** Built-in reference structure that decides success ('graphene': the perfect sheet snapped to the grid), or null. */
+    reference: 'graphene' | null;
     /** eV/atom above the reference energy that still counts as built. */
     threshold: number;
   };
@@ -198,7 +200,7 @@ const schema = object({
     threads: num({ int: true, min: 1, max: 64 }),
   }),
   calculator: object({ name: str, options: anyRecord }),
-  success: object({ threshold: num({ min: 0 }) }),
+  success: object({ reference: nullable(oneOf('graphene')), threshold: num({ min: 0 }) }),
   run: object({
     episodes: num({ int: true, min: 0 }),
     seed: num({ int: true, min: 0 }),

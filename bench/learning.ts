@@ -1,0 +1,88 @@
+/**
+ * Learning benchmark (issue: the ASLA agent): independent agents on a problem
+ * and the random-search baseline at the same budget. Prints JSON: per agent the
+ * first episode that built the reference, the fraction of agents that built it
+ * by given episodes, and the wall time per episode split into build, evaluate
+ * and train.
+ *
+ *   node dist/bench/learning.js [--problem graphene] [--agents 4] [--episodes 2000]
+ *        [--parallel 2] [--random-agents 2] [--out bench-runs/learning] [--set key=value ...]
+ *
+ * Each agent is a separate `asla run` process in its own directory, so an
+ * interrupted benchmark resumes where it stopped (--resume is passed when the
+ * directory exists).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const { values } = parseArgs({
+  options: {
+    problem: { type: 'string', default: 'graphene' },
+    agents: { type: 'string', default: '4' },
+    'random-agents': { type: 'string', default: '2' },
+    episodes: { type: 'string', default: '2000' },
+    parallel: { type: 'string', default: '2' },
+    out: { type: 'string', default: 'bench-runs/learning' },
+    'seed-base': { type: 'string', default: '1' },
+    set: { type: 'string', multiple: true, default: [] },
+    milestones: { type: 'string', default: '500,1000,1500,2000' },
+  },
+});
+
+const cli = resolve(fileURLToPath(import.meta.url), '../../src/cli/main.js');
+const episodes = Number(values.episodes);
+const seedBase = Number(values['seed-base']);
+const jobs: { dir: string; policy: string; seed: number }[] = [];
+for (let i = 0; i < Number(values.agents); i++) jobs.push({ dir: join(values.out!, `asla-${i}`), policy: 'asla', seed: seedBase + i });
+for (let i = 0; i < Number(values['random-agents']); i++) jobs.push({ dir: join(values.out!, `random-${i}`), policy: 'random', seed: seedBase + 1000 + i });
+
+function runJob(job: (typeof jobs)[number]): Promise<void> {
+  const args = existsSync(join(job.dir, 'config.json'))
+    ? [cli, 'run', '--resume', job.dir, '--episodes', String(episodes), '--quiet']
+    : [cli, 'run', values.problem!, '--out', job.dir, '--seed', String(job.seed), '--policy', job.policy, '--episodes', String(episodes), '--quiet',
+       ...values.set!.flatMap((s) => ['--set', s])];
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    p.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${job.dir}: exit ${code}`))));
+  });
+}
+
+const queue = [...jobs];
+const started = performance.now();
+await Promise.all(
+  Array.from({ length: Number(values.parallel) }, async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) await runJob(job);
+  }),
+);
+
+const milestones = values.milestones!.split(',').map(Number);
+const result: Record<string, unknown> = { problem: values.problem, episodes, wallSeconds: Math.round(performance.now() - started) / 1000, sets: values.set };
+for (const policy of ['asla', 'random']) {
+  const agents = jobs.filter((j) => j.policy === policy).map((j) => {
+    const lines = readFileSync(join(j.dir, 'episodes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const ref = JSON.parse(readFileSync(join(j.dir, 'reference.json'), 'utf8')).energy as number | null;
+    const first = lines.find((r) => r.reachedReference)?.episode ?? null;
+    const best = Math.min(...lines.filter((r) => r.energy !== null).map((r) => r.energy));
+    const n = lines.length;
+    const ms = { build: 0, evaluate: 0, train: 0 };
+    for (const r of lines) for (const k of ['build', 'evaluate', 'train'] as const) ms[k] += r.ms[k];
+    const atoms = lines[0]?.actions.length + 1;
+    return {
+      dir: j.dir,
+      seed: j.seed,
+      firstReferenceEpisode: first,
+      bestEnergyPerAtom: best / atoms,
+      referencePerAtom: ref === null ? null : ref / atoms,
+      msPerEpisode: { build: ms.build / n, evaluate: ms.evaluate / n, train: ms.train / n },
+    };
+  });
+  if (agents.length === 0) continue;
+  result[policy] = {
+    agents,
+    fractionBuilt: Object.fromEntries(milestones.map((m) => [m, agents.filter((a) => a.firstReferenceEpisode !== null && a.firstReferenceEpisode <= m).length / agents.length])),
+  };
+}
+process.stdout.write(JSON.stringify(result, null, 2) + '\n');
