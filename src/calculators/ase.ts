@@ -114,6 +114,23 @@ export function workerScript(): string {
   return join(packageRoot(), 'python', 'asla_ase_worker.py');
 }
 
+/**
+ * Workers still running when Node exits. They would end by themselves at end
+ * of input, but only after the evaluation in progress (possibly minutes of
+ * GPAW), so an exiting asla kills them.
+ */
+const liveWorkers = new Set<Worker>();
+let exitHookInstalled = false;
+function track(w: Worker): void {
+  liveWorkers.add(w);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const x of liveWorkers) killGroup(x);
+    });
+  }
+}
+
 const IMPORT_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 const STDERR_TAIL = 4000;
 
@@ -347,6 +364,7 @@ export class AseCalculator implements Calculator {
     const finish = (info: string) => {
       if (w.exited) return;
       w.exited = true;
+      liveWorkers.delete(w);
       w.exitInfo = info;
       const waiter = w.waiter;
       w.waiter = null;
@@ -377,6 +395,7 @@ export class AseCalculator implements Calculator {
       }
     });
     hold(w, false);
+    track(w);
     return w;
   }
 

@@ -357,6 +357,20 @@ describe('AseCalculator with EMT', { skip: aseSkip }, () => {
     assert.ok(Math.abs((await calc.energy(cuBulk())) - ref) < 1e-9);
   });
 
+  test('an aborted evaluation rejects with the abort reason and kills the worker', async () => {
+    const calc = await startCalc({ calculator: 'asla_test_calcs.Sleepy', kwargs: { sleep: 60, sleep_z: 79 } });
+    const pid = calc.pid!;
+    const ac = new AbortController();
+    const gold = new Atoms({ numbers: [79, 79], positions: [0, 0, 0, 2.9, 0, 0] });
+    const pending = calc.energy(gold, { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('stop requested')), 300);
+    await assert.rejects(pending, /stop requested/);
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(!alive(pid), 'the aborted worker is gone');
+    const [ref] = directEnergies(EMT, {}, [cuBulk()]);
+    assert.ok(Math.abs((await calc.energy(cuBulk())) - ref) < 1e-9);
+  });
+
   test('close() ends the worker', async () => {
     const calc = await AseCalculator.start({ calculator: EMT });
     const pid = calc.pid!;
