@@ -1,0 +1,862 @@
+/**
+ * The convolution engine behind QNetwork and Trainer, for one network
+ * architecture on one grid shape.
+ *
+ * The Q-network (paper, Methods "Neural network architecture", Extended Data
+ * Fig. 1) is fully convolutional: input one-hot grid with S species channels,
+ * hidden convolutions with leaky ReLU, an output convolution to S channels with
+ * tanh. Convolutions are cross-correlations (TensorFlow/PyTorch convention)
+ *   z[o](x) = b[o] + sum_c sum_d W[o][c][d + p] a[c](x + d),   |d_i| <= p_i,
+ * with circular indices along periodic axes and zeros outside the grid along
+ * the others ("same" output size).
+ *
+ * How the work is done (each choice measured to matter):
+ *  - Layer 0's input is one-hot (about 24 ones among ~1500 cells): its kernels
+ *    are scattered directly at the atoms instead of transforming the input.
+ *  - Hidden layers are products in the frequency domain of 2-D DFTs. Periodic
+ *    axes use their own length; a non-periodic axis of n points is zero-padded
+ *    to a fast length M >= n + p, which is enough because only outputs inside
+ *    the grid are kept and the padding is re-zeroed after every layer.
+ *  - Two real channels are packed as re + i*im into one complex 2-D transform
+ *    and separated by Hermitian symmetry; products use half spectra.
+ *  - The kernels' transforms are computed once per parameter set (once per
+ *    training step) and reused for every sample.
+ *  - Training: the loss touches a few output cells per sample (action plus
+ *    spillover), so the output layer is evaluated and differentiated only at
+ *    those cells, and back-propagated signals are non-zero only within a band
+ *    of grid rows around them; transforms skip the rows outside the band.
+ *  - Weight gradients of hidden layers are accumulated in the frequency domain
+ *    over the batch (conj(DZ) * A) and transformed back once per step.
+ * All arithmetic is float64; parameters are stored as float32.
+ */
+import { planFFT, paddedLength, primeFactors, type VectorFFT } from './fft.js';
+
+export interface QNetworkSpec {
+  species: number;
+  filters: number[];
+  kernel: [number, number];
+  bias: boolean;
+  leakySlope: number;
+}
+
+export interface GridShape {
+  n0: number;
+  n1: number;
+  periodic: [boolean, boolean];
+}
+
+export interface LayerGeom {
+  cin: number;
+  cout: number;
+  wOff: number; // weights [cout][cin][k0][k1] start in params
+  bOff: number; // bias start in params, -1 without bias
+}
+
+/** Parameter layout: layer by layer, weights [cout][cin][k0][k1], then bias [cout]. */
+export function layerLayout(spec: QNetworkSpec): { layers: LayerGeom[]; size: number } {
+  const widths = [spec.species, ...spec.filters, spec.species];
+  const K = spec.kernel[0] * spec.kernel[1];
+  const layers: LayerGeom[] = [];
+  let off = 0;
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const cin = widths[l], cout = widths[l + 1];
+    const wOff = off;
+    off += cout * cin * K;
+    const bOff = spec.bias ? off : -1;
+    if (spec.bias) off += cout;
+    layers.push({ cin, cout, wOff, bOff });
+  }
+  return { layers, size: off };
+}
+
+/** One training sample with its one-hot input given by the non-zero entries. */
+export interface SparseSample {
+  idx: Int32Array; // input indices c*n0*n1 + i0*n1 + i1 of non-zero entries
+  val: Float32Array; // their values
+  cells: Int32Array; // output indices, action first, then spillover cells
+  weights: Float32Array;
+  target: number;
+}
+
+export type LossForm = 'eq2' | 'sum-of-squares';
+
+/** Rough per-element cost of a transform of length n (to pick the axis done first). */
+function transformCost(n: number): number {
+  const f = primeFactors(n);
+  if (f.length === 0) return 0;
+  const big = f[f.length - 1];
+  if (big > 23) return f.length === 1 ? 2 * transformCost(n - 1) + 3 : 6 * Math.log2(n) + 6;
+  let c = 0;
+  for (const p of f) c += p === 2 ? 1.3 : p === 3 ? 2.7 : p === 5 ? 4 : 0.9 * p;
+  return c;
+}
+
+/** A set of rows (indices along internal axis b) as runs [start, end) and a mask. */
+class Band {
+  constructor(readonly runs: Int32Array, readonly mask: Uint8Array) {}
+  static full(n: number, M: number): Band {
+    const mask = new Uint8Array(M);
+    mask.fill(1, 0, n);
+    return new Band(Int32Array.of(0, n), mask);
+  }
+  static fromMask(mask: Uint8Array, n: number): Band {
+    const r: number[] = [];
+    for (let i = 0; i < n; ) {
+      if (!mask[i]) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < n && mask[j]) j++;
+      r.push(i, j);
+      i = j;
+    }
+    return new Band(Int32Array.from(r), mask);
+  }
+}
+
+export class ConvEngine {
+  readonly layers: LayerGeom[];
+  readonly K: number;
+  readonly N: number; // n0*n1
+  // internal axes: a is transformed first (the costlier axis), b second; the
+  // internal spatial layout is [ia][ib] (na x nb), padded [ia][ib] (Ma x Mb)
+  readonly aIsAxis1: boolean;
+  readonly na: number;
+  readonly nb: number;
+  readonly Ma: number;
+  readonly Mb: number;
+  readonly Hb: number; // half spectrum along b
+  readonly F: number; // Hb * Ma: half-spectrum size per channel, layout [kb][ka]
+  readonly s0: number; // internal stride of API axis 0 (unpadded)
+  readonly s1: number;
+  readonly S0: number; // padded strides
+  readonly S1: number;
+  readonly pB: number; // kernel half width along internal axis b
+  readonly periodicB: boolean;
+  private planA: VectorFFT;
+  private planB: VectorFFT;
+  private negA: Int32Array;
+  private buf: Float64Array[];
+  private fullBand: Band;
+  private fullPadBand: Band;
+  private kRe: Float64Array[] = []; // kernel spectra per layer (index l; l=0 unused), [o][c][F], scaled by 1/(Ma Mb)
+  private kIm: Float64Array[] = [];
+  private params: Float32Array = new Float32Array(0);
+  private slope: number;
+
+  constructor(readonly spec: QNetworkSpec, readonly shape: GridShape) {
+    this.layers = layerLayout(spec).layers;
+    this.K = spec.kernel[0] * spec.kernel[1];
+    const { n0, n1, periodic } = shape;
+    this.N = n0 * n1;
+    this.slope = spec.leakySlope;
+    const p0 = (spec.kernel[0] - 1) / 2, p1 = (spec.kernel[1] - 1) / 2;
+    const M0 = periodic[0] ? n0 : paddedLength(n0 + p0);
+    const M1 = periodic[1] ? n1 : paddedLength(n1 + p1);
+    this.aIsAxis1 = transformCost(M1) > transformCost(M0);
+    if (this.aIsAxis1) {
+      [this.na, this.nb, this.Ma, this.Mb] = [n1, n0, M1, M0];
+      this.s0 = 1;
+      this.s1 = n0;
+      this.S0 = 1;
+      this.S1 = M0;
+      this.pB = p0;
+      this.periodicB = periodic[0];
+    } else {
+      [this.na, this.nb, this.Ma, this.Mb] = [n0, n1, M0, M1];
+      this.s0 = n1;
+      this.s1 = 1;
+      this.S0 = M1;
+      this.S1 = 1;
+      this.pB = p1;
+      this.periodicB = periodic[1];
+    }
+    this.Hb = (this.Mb >> 1) + 1;
+    this.F = this.Hb * this.Ma;
+    this.planA = planFFT(this.Ma);
+    this.planB = planFFT(this.Mb);
+    this.negA = new Int32Array(this.Ma);
+    for (let k = 0; k < this.Ma; k++) this.negA[k] = (this.Ma - k) % this.Ma;
+    const sz = this.Ma * this.Mb;
+    this.buf = [new Float64Array(sz), new Float64Array(sz), new Float64Array(sz), new Float64Array(sz)];
+    this.fullBand = Band.full(this.nb, this.Mb);
+    this.fullPadBand = Band.full(this.Mb, this.Mb);
+  }
+
+  /** Internal (unpadded) spatial index of API grid point (x0, x1). */
+  internalIndex(x0: number, x1: number): number {
+    return x0 * this.s0 + x1 * this.s1;
+  }
+
+  /**
+   * Takes a parameter vector: computes the kernels' transforms of every layer
+   * that is applied by FFT (hidden layers, and the output layer for full
+   * forward passes). The kernel W[o][c] is placed at -d (mod M) so that the
+   * product of spectra is the cross-correlation; 1/(Ma Mb) is folded in.
+   */
+  setParams(params: Float32Array, withOutput = true): void {
+    this.params = params;
+    const { n0, n1 } = this.shape;
+    void n0;
+    void n1;
+    const [k0, k1] = this.spec.kernel;
+    const p0 = (k0 - 1) / 2, p1 = (k1 - 1) / 2;
+    const M0 = this.aIsAxis1 ? this.Mb : this.Ma, M1 = this.aIsAxis1 ? this.Ma : this.Mb;
+    const sz = this.Ma * this.Mb;
+    const scale = 1 / sz;
+    const last = this.layers.length - 1;
+    const tapPos = new Int32Array(this.K);
+    for (let t0 = 0; t0 < k0; t0++)
+      for (let t1 = 0; t1 < k1; t1++) {
+        const x0 = (((p0 - t0) % M0) + M0) % M0, x1 = (((p1 - t1) % M1) + M1) % M1;
+        tapPos[t0 * k1 + t1] = x0 * this.S0 + x1 * this.S1;
+      }
+    for (let l = 1; l <= last; l++) {
+      if (l === last && !withOutput) continue;
+      const g = this.layers[l];
+      const pairs = g.cout * g.cin;
+      if (!this.kRe[l] || this.kRe[l].length !== pairs * this.F) {
+        this.kRe[l] = new Float64Array(pairs * this.F);
+        this.kIm[l] = new Float64Array(pairs * this.F);
+      }
+      const spatial = new Float64Array(pairs * sz);
+      for (let q = 0; q < pairs; q++) {
+        const w = g.wOff + q * this.K, o = q * sz;
+        for (let t = 0; t < this.K; t++) spatial[o + tapPos[t]] += params[w + t] * scale;
+      }
+      this.forwardSpectra(spatial, pairs, this.kRe[l], this.kIm[l], this.fullPadBand, true);
+    }
+  }
+
+  // ---------------------------------------------------------------- transforms
+
+  /**
+   * Half spectra of C real channels x (internal layout; padded Ma x Mb when
+   * `padded`, else na x nb with zero padding implied). Only rows (ib) in the
+   * band are read; the rest are taken as zero.
+   */
+  forwardSpectra(x: Float64Array, C: number, outRe: Float64Array, outIm: Float64Array, band: Band, padded = false): void {
+    const { Ma, Mb, Hb, F, negA } = this;
+    const rows = padded ? Ma : this.na, cols = padded ? Mb : this.nb, cs = rows * cols;
+    const [b0r, b0i, b1r, b1i] = this.buf;
+    const runs = band.runs, mask = band.mask, nr = runs.length;
+    for (let c = 0; c < C; c += 2) {
+      const two = c + 1 < C;
+      const xa = c * cs, xb = (c + 1) * cs;
+      for (let ia = 0; ia < Ma; ia++) {
+        const o = ia * Mb, s = ia * cols;
+        if (ia < rows) {
+          for (let r = 0; r < nr; r += 2)
+            for (let ib = runs[r], e = runs[r + 1]; ib < e; ib++) {
+              b0r[o + ib] = x[xa + s + ib];
+              b0i[o + ib] = two ? x[xb + s + ib] : 0;
+            }
+        } else {
+          for (let r = 0; r < nr; r += 2)
+            for (let ib = runs[r], e = runs[r + 1]; ib < e; ib++) {
+              b0r[o + ib] = 0;
+              b0i[o + ib] = 0;
+            }
+        }
+      }
+      const inB = this.planA.run(b0r, b0i, b1r, b1i, Mb, runs, -1);
+      const sr = inB ? b1r : b0r, si = inB ? b1i : b0i;
+      const tr = inB ? b0r : b1r, ti = inB ? b0i : b1i;
+      // transpose [ia][ib] -> [ib][ia]; rows outside the band are zero
+      for (let ib = 0; ib < Mb; ib++) {
+        const o = ib * Ma;
+        if (mask[ib]) {
+          for (let ia = 0, s = ib; ia < Ma; ia++, s += Mb) {
+            tr[o + ia] = sr[s];
+            ti[o + ia] = si[s];
+          }
+        } else {
+          tr.fill(0, o, o + Ma);
+          ti.fill(0, o, o + Ma);
+        }
+      }
+      const inB2 = this.planB.run(tr, ti, sr, si, Ma, this.fullRunsA(), -1);
+      const zr = inB2 ? sr : tr, zi = inB2 ? si : ti;
+      // separate the packed pair by Hermitian symmetry
+      const oa = c * F, ob = (c + 1) * F;
+      for (let kb = 0; kb < Hb; kb++) {
+        const kbn = kb === 0 ? 0 : Mb - kb;
+        const row = kb * Ma, rown = kbn * Ma, orow = kb * Ma;
+        for (let ka = 0; ka < Ma; ka++) {
+          const i1 = row + ka, i2 = rown + negA[ka];
+          const ar = zr[i1], ai = zi[i1], br = zr[i2], bi = zi[i2];
+          outRe[oa + orow + ka] = 0.5 * (ar + br);
+          outIm[oa + orow + ka] = 0.5 * (ai - bi);
+          if (two) {
+            outRe[ob + orow + ka] = 0.5 * (ai + bi);
+            outIm[ob + orow + ka] = -0.5 * (ar - br);
+          }
+        }
+      }
+    }
+  }
+
+  private runsA: Int32Array | null = null;
+  private fullRunsA(): Int32Array {
+    if (!this.runsA) this.runsA = Int32Array.of(0, this.Ma);
+    return this.runsA;
+  }
+
+  /**
+   * Real channels from half spectra (unnormalised inverse). Writes rows (ib)
+   * in the band and zeros elsewhere; `padded` gives the whole Ma x Mb domain.
+   */
+  inverseSpectra(inRe: Float64Array, inIm: Float64Array, C: number, y: Float64Array, band: Band, padded = false): void {
+    const { Ma, Mb, Hb, F, negA } = this;
+    const rows = padded ? Ma : this.na, cols = padded ? Mb : this.nb, cs = rows * cols;
+    const [b0r, b0i, b1r, b1i] = this.buf;
+    const runs = band.runs, nr = runs.length, mask = band.mask;
+    for (let c = 0; c < C; c += 2) {
+      const two = c + 1 < C;
+      const xa = c * F, xb = (c + 1) * F;
+      // full packed spectrum Z = X_c + i X_{c+1}, layout [kb][ka]
+      for (let kb = 0; kb < Hb; kb++) {
+        const o = kb * Ma;
+        if (two) {
+          for (let ka = 0; ka < Ma; ka++) {
+            b0r[o + ka] = inRe[xa + o + ka] - inIm[xb + o + ka];
+            b0i[o + ka] = inIm[xa + o + ka] + inRe[xb + o + ka];
+          }
+        } else {
+          for (let ka = 0; ka < Ma; ka++) {
+            b0r[o + ka] = inRe[xa + o + ka];
+            b0i[o + ka] = inIm[xa + o + ka];
+          }
+        }
+      }
+      for (let kb = Hb; kb < Mb; kb++) {
+        const o = kb * Ma, s = (Mb - kb) * Ma;
+        for (let ka = 0; ka < Ma; ka++) {
+          const j = s + negA[ka];
+          if (two) {
+            b0r[o + ka] = inRe[xa + j] + inIm[xb + j];
+            b0i[o + ka] = -inIm[xa + j] + inRe[xb + j];
+          } else {
+            b0r[o + ka] = inRe[xa + j];
+            b0i[o + ka] = -inIm[xa + j];
+          }
+        }
+      }
+      const inB = this.planB.run(b0r, b0i, b1r, b1i, Ma, this.fullRunsA(), 1);
+      const sr = inB ? b1r : b0r, si = inB ? b1i : b0i;
+      const tr = inB ? b0r : b1r, ti = inB ? b0i : b1i;
+      // transpose [ib][ka] -> [ka][ib], band rows only
+      for (let r = 0; r < nr; r += 2)
+        for (let ib = runs[r], e = runs[r + 1]; ib < e; ib++) {
+          for (let ka = 0, s = ib * Ma; ka < Ma; ka++) {
+            tr[ka * Mb + ib] = sr[s + ka];
+            ti[ka * Mb + ib] = si[s + ka];
+          }
+        }
+      const inB2 = this.planA.run(tr, ti, sr, si, Mb, runs, 1);
+      const zr = inB2 ? sr : tr, zi = inB2 ? si : ti;
+      const ya = c * cs, yb = (c + 1) * cs;
+      for (let ia = 0; ia < rows; ia++) {
+        const o = ia * Mb, d = ia * cols;
+        for (let ib = 0; ib < cols; ib++) {
+          if (mask[ib]) {
+            y[ya + d + ib] = zr[o + ib];
+            if (two) y[yb + d + ib] = zi[o + ib];
+          } else {
+            y[ya + d + ib] = 0;
+            if (two) y[yb + d + ib] = 0;
+          }
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ spectral products
+
+  /** Z[o] = sum_c K[o][c] S[c] (forward convolution). */
+  private productForward(l: number, sRe: Float64Array, sIm: Float64Array, zRe: Float64Array, zIm: Float64Array): void {
+    const { cin, cout } = this.layers[l];
+    const F = this.F, kr = this.kRe[l], ki = this.kIm[l];
+    for (let o = 0; o < cout; o++) {
+      const zo = o * F;
+      let c = 0;
+      {
+        const ko = (o * cin) * F;
+        for (let f = 0; f < F; f++) {
+          const a = kr[ko + f], b = ki[ko + f], x = sRe[f], y = sIm[f];
+          zRe[zo + f] = a * x - b * y;
+          zIm[zo + f] = a * y + b * x;
+        }
+        c = 1;
+      }
+      for (; c + 1 < cin; c += 2) {
+        const k1 = (o * cin + c) * F, k2 = k1 + F, s1 = c * F, s2 = s1 + F;
+        for (let f = 0; f < F; f++) {
+          const a = kr[k1 + f], b = ki[k1 + f], x = sRe[s1 + f], y = sIm[s1 + f];
+          const a2 = kr[k2 + f], b2 = ki[k2 + f], x2 = sRe[s2 + f], y2 = sIm[s2 + f];
+          zRe[zo + f] += a * x - b * y + a2 * x2 - b2 * y2;
+          zIm[zo + f] += a * y + b * x + a2 * y2 + b2 * x2;
+        }
+      }
+      for (; c < cin; c++) {
+        const ko = (o * cin + c) * F, so = c * F;
+        for (let f = 0; f < F; f++) {
+          const a = kr[ko + f], b = ki[ko + f], x = sRe[so + f], y = sIm[so + f];
+          zRe[zo + f] += a * x - b * y;
+          zIm[zo + f] += a * y + b * x;
+        }
+      }
+    }
+  }
+
+  /** dS[c] = sum_o conj(K[o][c]) DZ[o] (transposed convolution). */
+  private productBackward(l: number, dzRe: Float64Array, dzIm: Float64Array, dRe: Float64Array, dIm: Float64Array): void {
+    const { cin, cout } = this.layers[l];
+    const F = this.F, kr = this.kRe[l], ki = this.kIm[l];
+    for (let c = 0; c < cin; c++) {
+      const dc = c * F;
+      {
+        const ko = c * F;
+        for (let f = 0; f < F; f++) {
+          const a = kr[ko + f], b = ki[ko + f], x = dzRe[f], y = dzIm[f];
+          dRe[dc + f] = a * x + b * y;
+          dIm[dc + f] = a * y - b * x;
+        }
+      }
+      let o = 1;
+      for (; o + 1 < cout; o += 2) {
+        const k1 = (o * cin + c) * F, k2 = k1 + cin * F, z1 = o * F, z2 = z1 + F;
+        for (let f = 0; f < F; f++) {
+          const a = kr[k1 + f], b = ki[k1 + f], x = dzRe[z1 + f], y = dzIm[z1 + f];
+          const a2 = kr[k2 + f], b2 = ki[k2 + f], x2 = dzRe[z2 + f], y2 = dzIm[z2 + f];
+          dRe[dc + f] += a * x + b * y + a2 * x2 + b2 * y2;
+          dIm[dc + f] += a * y - b * x + a2 * y2 - b2 * x2;
+        }
+      }
+      for (; o < cout; o++) {
+        const ko = (o * cin + c) * F, zo = o * F;
+        for (let f = 0; f < F; f++) {
+          const a = kr[ko + f], b = ki[ko + f], x = dzRe[zo + f], y = dzIm[zo + f];
+          dRe[dc + f] += a * x + b * y;
+          dIm[dc + f] += a * y - b * x;
+        }
+      }
+    }
+  }
+
+  /** G[o][c] += conj(DZ[o]) S[c] (weight gradient, cross-correlation). */
+  private productGrad(l: number, dzRe: Float64Array, dzIm: Float64Array, sRe: Float64Array, sIm: Float64Array, gRe: Float64Array, gIm: Float64Array): void {
+    const { cin, cout } = this.layers[l];
+    const F = this.F;
+    for (let o = 0; o < cout; o++) {
+      const zo = o * F;
+      for (let c = 0; c < cin; c++) {
+        const go = (o * cin + c) * F, so = c * F;
+        for (let f = 0; f < F; f++) {
+          const a = dzRe[zo + f], b = dzIm[zo + f], x = sRe[so + f], y = sIm[so + f];
+          gRe[go + f] += a * x + b * y;
+          gIm[go + f] += a * y - b * x;
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ direct layers
+
+  /** Wrapped coordinate along an API axis, or -1 outside a non-periodic grid. */
+  private wrap(x: number, n: number, periodic: boolean): number {
+    if (x >= 0 && x < n) return x;
+    if (!periodic) return -1;
+    return ((x % n) + n) % n;
+  }
+
+  /** Layer 0: scatter the kernels at the non-zero input entries; adds bias; applies leaky ReLU. */
+  private layer0(idx: Int32Array, val: Float32Array, nnz: number, a0: Float64Array): void {
+    const g = this.layers[0], P = this.params, N = this.N;
+    const { n0, n1, periodic } = this.shape;
+    const [k0, k1] = this.spec.kernel;
+    const p0 = (k0 - 1) / 2, p1 = (k1 - 1) / 2;
+    const r0 = new Int32Array(k0), r1 = new Int32Array(k1);
+    for (let o = 0; o < g.cout; o++) a0.fill(g.bOff >= 0 ? P[g.bOff + o] : 0, o * N, o * N + N);
+    for (let e = 0; e < nnz; e++) {
+      const id = idx[e], v = val[e];
+      const c = (id / N) | 0, rem = id - c * N;
+      const u0 = (rem / n1) | 0, u1 = rem - u0 * n1;
+      // output x = u - d receives W[d + p] * v
+      for (let t0 = 0; t0 < k0; t0++) {
+        const x = this.wrap(u0 - (t0 - p0), n0, periodic[0]);
+        r0[t0] = x < 0 ? -1 : x * this.s0;
+      }
+      for (let t1 = 0; t1 < k1; t1++) {
+        const x = this.wrap(u1 - (t1 - p1), n1, periodic[1]);
+        r1[t1] = x < 0 ? -1 : x * this.s1;
+      }
+      for (let o = 0; o < g.cout; o++) {
+        const w = g.wOff + (o * g.cin + c) * this.K, zo = o * N;
+        for (let t0 = 0; t0 < k0; t0++) {
+          const b0 = r0[t0];
+          if (b0 < 0) continue;
+          const wr = w + t0 * k1;
+          for (let t1 = 0; t1 < k1; t1++) {
+            const b1 = r1[t1];
+            if (b1 >= 0) a0[zo + b0 + b1] += v * P[wr + t1];
+          }
+        }
+      }
+    }
+    leaky(a0, 0, a0.length, this.slope);
+  }
+
+  /** Layer-0 weight gradient: dW[o][c][d+p] += v * dz0[o](u - d). */
+  private layer0Grad(idx: Int32Array, val: Float32Array, nnz: number, dz0: Float64Array, grad: Float64Array): void {
+    const g = this.layers[0], N = this.N;
+    const { n0, n1, periodic } = this.shape;
+    const [k0, k1] = this.spec.kernel;
+    const p0 = (k0 - 1) / 2, p1 = (k1 - 1) / 2;
+    const r0 = new Int32Array(k0), r1 = new Int32Array(k1);
+    for (let e = 0; e < nnz; e++) {
+      const id = idx[e], v = val[e];
+      const c = (id / N) | 0, rem = id - c * N;
+      const u0 = (rem / n1) | 0, u1 = rem - u0 * n1;
+      for (let t0 = 0; t0 < k0; t0++) {
+        const x = this.wrap(u0 - (t0 - p0), n0, periodic[0]);
+        r0[t0] = x < 0 ? -1 : x * this.s0;
+      }
+      for (let t1 = 0; t1 < k1; t1++) {
+        const x = this.wrap(u1 - (t1 - p1), n1, periodic[1]);
+        r1[t1] = x < 0 ? -1 : x * this.s1;
+      }
+      for (let o = 0; o < g.cout; o++) {
+        const w = g.wOff + (o * g.cin + c) * this.K, zo = o * N;
+        for (let t0 = 0; t0 < k0; t0++) {
+          const b0 = r0[t0];
+          if (b0 < 0) continue;
+          const wr = w + t0 * k1;
+          for (let t1 = 0; t1 < k1; t1++) {
+            const b1 = r1[t1];
+            if (b1 >= 0) grad[wr + t1] += v * dz0[zo + b0 + b1];
+          }
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ forward
+
+  /**
+   * Full forward pass. input: API layout (S*n0*n1). Returns every layer's
+   * post-activation output in the internal layout (last = Q-values).
+   */
+  forwardInternal(input: Float32Array): Float64Array[] {
+    const S = this.spec.species, N = this.N;
+    let nnz = 0;
+    for (let i = 0; i < input.length; i++) if (input[i] !== 0) nnz++;
+    const idx = new Int32Array(nnz), val = new Float32Array(nnz);
+    for (let i = 0, e = 0; i < input.length; i++)
+      if (input[i] !== 0) {
+        idx[e] = i;
+        val[e++] = input[i];
+      }
+    void S;
+    const L = this.layers.length;
+    const acts: Float64Array[] = [];
+    const a0 = new Float64Array(this.layers[0].cout * N);
+    this.layer0(idx, val, nnz, a0);
+    acts.push(a0);
+    let prev = a0;
+    for (let l = 1; l < L; l++) {
+      const g = this.layers[l];
+      const sRe = this.scratchArr('sRe', g.cin * this.F), sIm = this.scratchArr('sIm', g.cin * this.F);
+      this.forwardSpectra(prev, g.cin, sRe, sIm, this.fullBand);
+      const zRe = this.scratchArr('zRe', g.cout * this.F), zIm = this.scratchArr('zIm', g.cout * this.F);
+      this.productForward(l, sRe, sIm, zRe, zIm);
+      const a = new Float64Array(g.cout * N);
+      this.inverseSpectra(zRe, zIm, g.cout, a, this.fullBand);
+      const P = this.params;
+      if (g.bOff >= 0)
+        for (let o = 0; o < g.cout; o++) {
+          const b = P[g.bOff + o];
+          for (let i = o * N, e = i + N; i < e; i++) a[i] += b;
+        }
+      if (l < L - 1) leaky(a, 0, a.length, this.slope);
+      else for (let i = 0; i < a.length; i++) a[i] = Math.tanh(a[i]);
+      acts.push(a);
+      prev = a;
+    }
+    return acts;
+  }
+
+  /** Internal layout (C x na x nb) -> API layout (C x n0 x n1), as float32. */
+  toApi(x: Float64Array, C: number, out: Float32Array): Float32Array {
+    const { n0, n1 } = this.shape, N = this.N, s0 = this.s0, s1 = this.s1;
+    for (let c = 0; c < C; c++) {
+      const o = c * N;
+      for (let x0 = 0; x0 < n0; x0++)
+        for (let x1 = 0; x1 < n1; x1++) out[o + x0 * n1 + x1] = x[o + x0 * s0 + x1 * s1];
+    }
+    return out;
+  }
+
+  private scratch = new Map<string, Float64Array>();
+  private scratchArr(name: string, size: number): Float64Array {
+    let a = this.scratch.get(name);
+    if (!a || a.length < size) {
+      a = new Float64Array(size);
+      this.scratch.set(name, a);
+    }
+    return a;
+  }
+
+  // ------------------------------------------------------------ training
+
+  /**
+   * Loss and gradient (summed, not averaged: the caller divides by the total
+   * sample count m through `scale` = 1/m) over samples[from, to).
+   * grad: float64 in the params layout, accumulated into.
+   */
+  lossAndGradient(samples: SparseSample[], from: number, to: number, lossForm: LossForm, scale: number, grad: Float64Array): number {
+    const L = this.layers.length, H = L - 2; // hidden FFT layers 1..H
+    const N = this.N, F = this.F, P = this.params;
+    const { n0, n1, periodic } = this.shape;
+    const [k0, k1] = this.spec.kernel;
+    const p0 = (k0 - 1) / 2, p1 = (k1 - 1) / 2;
+    const out = this.layers[L - 1];
+    // per-layer buffers
+    const acts: Float64Array[] = [];
+    const dacts: Float64Array[] = [];
+    const specRe: Float64Array[] = [], specIm: Float64Array[] = [];
+    for (let l = 0; l < L - 1; l++) {
+      const C = this.layers[l].cout;
+      acts.push(this.scratchArr(`act${l}`, C * N).subarray(0, C * N));
+      dacts.push(this.scratchArr(`dact${l}`, C * N).subarray(0, C * N));
+      if (l < L - 2) {
+        specRe.push(this.scratchArr(`specRe${l}`, C * F));
+        specIm.push(this.scratchArr(`specIm${l}`, C * F));
+      }
+    }
+    const gRe: Float64Array[] = [], gIm: Float64Array[] = [];
+    for (let l = 1; l <= H; l++) {
+      const g = this.layers[l];
+      const a = this.scratchArr(`gRe${l}`, g.cout * g.cin * F), b = this.scratchArr(`gIm${l}`, g.cout * g.cin * F);
+      a.fill(0);
+      b.fill(0);
+      gRe[l] = a;
+      gIm[l] = b;
+    }
+    let maxC = 0;
+    for (const g of this.layers) maxC = Math.max(maxC, g.cout, g.cin);
+    const zRe = this.scratchArr('tzRe', maxC * F), zIm = this.scratchArr('tzIm', maxC * F);
+    const dsRe = this.scratchArr('tdRe', maxC * F), dsIm = this.scratchArr('tdIm', maxC * F);
+    const nb = this.nb, Mb = this.Mb, pB = this.pB, perB = this.periodicB;
+    const bandMask = new Uint8Array(Mb);
+    const cellIdx = new Int32Array(64), cellQ = new Float64Array(64), cellG = new Float64Array(64);
+    const r0 = new Int32Array(k0), r1 = new Int32Array(k1);
+    let lossSum = 0;
+
+    for (let s = from; s < to; s++) {
+      const smp = samples[s];
+      const nc = smp.cells.length;
+      // ---- forward through the hidden layers
+      this.layer0(smp.idx, smp.val, smp.idx.length, acts[0]);
+      // band of rows (internal axis b) within pB of an output cell
+      bandMask.fill(0);
+      for (let k = 0; k < nc; k++) {
+        const rem = smp.cells[k] % N;
+        const x0 = (rem / n1) | 0, x1 = rem - x0 * n1;
+        const xb = this.aIsAxis1 ? x0 : x1;
+        for (let d = -pB; d <= pB; d++) {
+          const y = this.wrap(xb + d, nb, perB);
+          if (y >= 0) bandMask[y] = 1;
+        }
+      }
+      const bands: Band[] = [];
+      bands[H] = Band.fromMask(bandMask.slice(), nb);
+      for (let l = H - 1; l >= 0; l--) bands[l] = dilate(bands[l + 1], nb, Mb, pB, perB);
+      for (let l = 1; l <= H; l++) {
+        const g = this.layers[l];
+        this.forwardSpectra(acts[l - 1], g.cin, specRe[l - 1], specIm[l - 1], this.fullBand);
+        this.productForward(l, specRe[l - 1], specIm[l - 1], zRe, zIm);
+        const band = l === H ? bands[H] : this.fullBand;
+        const a = acts[l];
+        this.inverseSpectra(zRe, zIm, g.cout, a, band);
+        const b = g.bOff >= 0;
+        for (let o = 0; o < g.cout; o++) {
+          const bias = b ? P[g.bOff + o] : 0;
+          forRows(band, this.na, this.nb, o * N, (i) => {
+            const z = a[i] + bias;
+            a[i] = z > 0 ? z : this.slope * z;
+          });
+        }
+      }
+      // ---- output layer at the loss cells only
+      const aL = acts[L - 2];
+      const dL = dacts[L - 2];
+      dL.fill(0);
+      if (cellIdx.length < nc) throw new Error('too many loss cells in one sample');
+      for (let k = 0; k < nc; k++) {
+        const cell = smp.cells[k];
+        const o = (cell / N) | 0, rem = cell - o * N;
+        const x0 = (rem / n1) | 0, x1 = rem - x0 * n1;
+        for (let t0 = 0; t0 < k0; t0++) {
+          const y = this.wrap(x0 + t0 - p0, n0, periodic[0]);
+          r0[t0] = y < 0 ? -1 : y * this.s0;
+        }
+        for (let t1 = 0; t1 < k1; t1++) {
+          const y = this.wrap(x1 + t1 - p1, n1, periodic[1]);
+          r1[t1] = y < 0 ? -1 : y * this.s1;
+        }
+        let z = out.bOff >= 0 ? P[out.bOff + o] : 0;
+        for (let c = 0; c < out.cin; c++) {
+          const w = out.wOff + (o * out.cin + c) * this.K, ao = c * N;
+          for (let t0 = 0; t0 < k0; t0++) {
+            const b0 = r0[t0];
+            if (b0 < 0) continue;
+            const wr = w + t0 * k1, ar = ao + b0;
+            for (let t1 = 0; t1 < k1; t1++) {
+              const b1 = r1[t1];
+              if (b1 >= 0) z += P[wr + t1] * aL[ar + b1];
+            }
+          }
+        }
+        cellIdx[k] = cell;
+        cellQ[k] = Math.tanh(z);
+      }
+      // ---- loss (paper Methods eq. 2) and dJ/dQ
+      const T = smp.target, wts = smp.weights;
+      if (lossForm === 'eq2') {
+        let r = 0;
+        for (let k = 0; k < nc; k++) r += wts[k] * (cellQ[k] - T);
+        lossSum += r * r;
+        for (let k = 0; k < nc; k++) cellG[k] = 2 * scale * r * wts[k];
+      } else {
+        for (let k = 0; k < nc; k++) {
+          const e = cellQ[k] - T;
+          lossSum += wts[k] * e * e;
+          cellG[k] = 2 * scale * wts[k] * e;
+        }
+      }
+      // ---- output layer backward (tanh' = 1 - Q^2)
+      for (let k = 0; k < nc; k++) {
+        const g = cellG[k] * (1 - cellQ[k] * cellQ[k]);
+        if (g === 0) continue;
+        const cell = cellIdx[k];
+        const o = (cell / N) | 0, rem = cell - o * N;
+        const x0 = (rem / n1) | 0, x1 = rem - x0 * n1;
+        for (let t0 = 0; t0 < k0; t0++) {
+          const y = this.wrap(x0 + t0 - p0, n0, periodic[0]);
+          r0[t0] = y < 0 ? -1 : y * this.s0;
+        }
+        for (let t1 = 0; t1 < k1; t1++) {
+          const y = this.wrap(x1 + t1 - p1, n1, periodic[1]);
+          r1[t1] = y < 0 ? -1 : y * this.s1;
+        }
+        if (out.bOff >= 0) grad[out.bOff + o] += g;
+        for (let c = 0; c < out.cin; c++) {
+          const w = out.wOff + (o * out.cin + c) * this.K, ao = c * N;
+          for (let t0 = 0; t0 < k0; t0++) {
+            const b0 = r0[t0];
+            if (b0 < 0) continue;
+            const wr = w + t0 * k1, ar = ao + b0;
+            for (let t1 = 0; t1 < k1; t1++) {
+              const b1 = r1[t1];
+              if (b1 >= 0) {
+                grad[wr + t1] += g * aL[ar + b1];
+                dL[ar + b1] += g * P[wr + t1];
+              }
+            }
+          }
+        }
+      }
+      // ---- hidden layers backward
+      for (let l = H; l >= 1; l--) {
+        const g = this.layers[l];
+        const band = bands[l];
+        const a = acts[l], da = dacts[l];
+        // dz = da * leaky'(z); leaky'(z) read from the sign of a = leaky(z)
+        const slope = this.slope;
+        for (let o = 0; o < g.cout; o++) {
+          let bsum = 0;
+          forRows(band, this.na, this.nb, o * N, (i) => {
+            const d = a[i] > 0 ? da[i] : slope * da[i];
+            da[i] = d;
+            bsum += d;
+          });
+          if (g.bOff >= 0) grad[g.bOff + o] += bsum;
+        }
+        this.forwardSpectra(da, g.cout, zRe, zIm, band);
+        this.productGrad(l, zRe, zIm, specRe[l - 1], specIm[l - 1], gRe[l], gIm[l]);
+        this.productBackward(l, zRe, zIm, dsRe, dsIm);
+        this.inverseSpectra(dsRe, dsIm, g.cin, dacts[l - 1], bands[l - 1]);
+      }
+      // ---- layer 0 backward
+      {
+        const g = this.layers[0];
+        const a = acts[0], da = dacts[0], band = bands[0];
+        const slope = this.slope;
+        for (let o = 0; o < g.cout; o++) {
+          let bsum = 0;
+          forRows(band, this.na, this.nb, o * N, (i) => {
+            const d = a[i] > 0 ? da[i] : slope * da[i];
+            da[i] = d;
+            bsum += d;
+          });
+          if (g.bOff >= 0) grad[g.bOff + o] += bsum;
+        }
+        this.layer0Grad(smp.idx, smp.val, smp.idx.length, da, grad);
+      }
+    }
+    // ---- hidden weight gradients back to space: dW[o][c][d+p] = R[d mod M] / (Ma Mb)
+    const M0 = this.aIsAxis1 ? this.Mb : this.Ma, M1 = this.aIsAxis1 ? this.Ma : this.Mb;
+    const sz = this.Ma * this.Mb, inv = 1 / sz;
+    for (let l = 1; l <= H; l++) {
+      const g = this.layers[l];
+      const pairs = g.cout * g.cin;
+      const R = this.scratchArr('R', pairs * sz);
+      this.inverseSpectra(gRe[l], gIm[l], pairs, R, this.fullPadBand, true);
+      for (let q = 0; q < pairs; q++) {
+        const w = g.wOff + q * this.K, ro = q * sz;
+        for (let t0 = 0; t0 < k0; t0++) {
+          const y0 = ((((t0 - p0) % M0) + M0) % M0) * this.S0;
+          for (let t1 = 0; t1 < k1; t1++) {
+            const y1 = ((((t1 - p1) % M1) + M1) % M1) * this.S1;
+            grad[w + t0 * k1 + t1] += R[ro + y0 + y1] * inv;
+          }
+        }
+      }
+    }
+    return lossSum * scale;
+  }
+}
+
+/** In-place leaky ReLU (TensorFlow tf.nn.leaky_relu: max(z, slope*z) for slope < 1). */
+function leaky(a: Float64Array, from: number, to: number, slope: number): void {
+  for (let i = from; i < to; i++) {
+    const z = a[i];
+    if (!(z > 0)) a[i] = slope * z;
+  }
+}
+
+/** Calls f(index) for every internal grid point whose row ib is in the band (channel offset base). */
+function forRows(band: Band, na: number, nb: number, base: number, f: (i: number) => void): void {
+  const runs = band.runs, nr = runs.length;
+  for (let ia = 0; ia < na; ia++) {
+    const o = base + ia * nb;
+    for (let r = 0; r < nr; r += 2) for (let ib = runs[r], e = runs[r + 1]; ib < e; ib++) f(o + ib);
+  }
+}
+
+function dilate(band: Band, nb: number, Mb: number, p: number, periodic: boolean): Band {
+  const mask = new Uint8Array(Mb);
+  const src = band.mask;
+  for (let i = 0; i < nb; i++) {
+    if (!src[i]) continue;
+    for (let d = -p; d <= p; d++) {
+      let y = i + d;
+      if (periodic) y = ((y % nb) + nb) % nb;
+      else if (y < 0 || y >= nb) continue;
+      mask[y] = 1;
+    }
+  }
+  return Band.fromMask(mask, nb);
+}
