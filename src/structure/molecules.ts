@@ -114,7 +114,7 @@ export interface CanonicalOptions {
  * 0,1,… run through the atoms in ascending atomic number (H before C before O).
  * Example, CO2: "CO2:0-1,0-2" (C at 0, O at 1 and 2).
  */
-export function canonicalKey(atoms: Atoms, indices: ArrayLike<number>, graph: BondGraph, options: CanonicalOptions = {}): string {
+export function canonicalKey(atoms: Atoms, indices: ArrayLike<number>, graph: BondGraph = bondGraph(atoms), options: CanonicalOptions = {}): string {
   const m = indices.length;
   const formula = hillFormula(atoms.numbers, indices);
   if (m === 0) return ':';
