@@ -26,11 +26,17 @@ import tempfile
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-POTENTIALS = os.path.join(ROOT, 'data', 'potentials')
 OUT = os.path.join(ROOT, 'fixtures', 'lammps', 'tersoff.json')
 LMP = os.environ.get('LMP', 'lmp')
 SYMBOL = {5: 'B', 6: 'C', 7: 'N'}
 MASS = {5: 10.811, 6: 12.011, 7: 14.007}
+# Parameter files by name, relative to the repository root. BC_lambda3.tersoff is
+# a test-only variant with lambda3 != 0 (m = 3 and m = 1) to cover that term.
+POTENTIAL_FILES = {
+    'C.tersoff': 'data/potentials/C.tersoff',
+    'BNC.tersoff': 'data/potentials/BNC.tersoff',
+    'BC_lambda3.tersoff': 'fixtures/lammps/BC_lambda3.tersoff',
+}
 
 rng = np.random.default_rng(20240611)
 
@@ -89,6 +95,7 @@ def structures():
 
     both = ['C.tersoff', 'BNC.tersoff']
     bnc = ['BNC.tersoff']
+    lam3 = ['BC_lambda3.tersoff']
 
     # Periodic 2D graphene, 24 atoms in the paper's 8.54 × 7.40 Å cell (bond 8.54/6 Å), vacuum along z.
     d = 8.54 / 6
@@ -178,6 +185,18 @@ def structures():
         [0, 0, 0], both)
     add('cluster16_close_bnc', 'same with random B/N/C', rng.choice([5, 6, 7], size=16), cc, np.zeros((3, 3)),
         [0, 0, 0], bnc)
+
+    # lambda3 != 0: C-only and B/C structures with the test-only parameter file.
+    add('graphene24_rattled_lam3', 'graphene24 with 0.15 A noise', [6] * 24, g + rng.normal(0, 0.15, g.shape), cell,
+        [1, 1, 0], lam3)
+    pl = random_atoms(24, cell2, [1, 1, 0], 0.4, np.array([0, 0, 4.0]), np.array([8.54, 7.40, 6.0]))
+    add('random2d_close_bc_lam3', 'random 24 B/C atoms, 2 A thick, min distance 0.4 A', rng.choice([5, 6], size=24),
+        pl, cell2, [1, 1, 0], lam3)
+    add('triclinic8_bc_lam3', 'triclinic8 with random B/C', rng.choice([5, 6], size=8), tp, tri, [1, 1, 1], lam3)
+    add('cluster16_close_bc_lam3', 'cluster16_close with random B/C', rng.choice([5, 6], size=16), cc,
+        np.zeros((3, 3)), [0, 0, 0], lam3)
+    add('short_triclinic_close_lam3', '3 C atoms in a short 3D cell, min distance 0.4 A', [6] * 3, sp, small,
+        [1, 1, 1], lam3)
     return out
 
 
@@ -253,7 +272,7 @@ def lammps_energy(s, potential, workdir):
         for i, (z, p) in enumerate(zip(s['numbers'], pos)):
             fh.write(f'{i + 1} {types[z]} {p[0]!r} {p[1]!r} {p[2]!r}\n')
     boundary = ' '.join('p' if p else 'f' for p in s['pbc'])
-    pair_coeff = f"pair_coeff * * {os.path.join(POTENTIALS, potential)} {' '.join(SYMBOL[z] for z in elements)}"
+    pair_coeff = f"pair_coeff * * {os.path.join(ROOT, POTENTIAL_FILES[potential])} {' '.join(SYMBOL[z] for z in elements)}"
     script = f"""units metal
 atom_style atomic
 boundary {boundary}
@@ -285,7 +304,7 @@ print "ASLA_NATOMS $(atoms)"
             natoms = int(float(line.split()[1]))
     if natoms != len(s['numbers']):
         raise RuntimeError(f"{s['name']}: LAMMPS has {natoms} atoms, expected {len(s['numbers'])} (atoms lost)")
-    return energy, version, script.replace(data, 'data.lmp').replace(POTENTIALS + '/', 'data/potentials/')
+    return energy, version, script.replace(data, 'data.lmp').replace(ROOT + '/', '')
 
 
 def main():
@@ -298,6 +317,7 @@ def main():
                 n = len(s['numbers'])
                 fixtures.append(dict(
                     name=f"{s['name']}@{pot}", description=s['description'], potential=pot,
+                    potential_file=POTENTIAL_FILES[pot],
                     numbers=s['numbers'], positions=[[float(x) for x in p] for p in s['positions']],
                     cell=[[float(x) for x in r] for r in s['cell']], pbc=s['pbc'],
                     energy=e, energy_per_atom=e / n, lammps_input=script))

@@ -20,6 +20,8 @@ import { backendSkip, hasCommand } from '../support/backend.js';
 interface Fixture {
   name: string;
   potential: string;
+  /** Parameter file relative to the package root. */
+  potential_file: string;
   numbers: number[];
   positions: number[][];
   cell: number[][];
@@ -52,7 +54,7 @@ test('energies equal LAMMPS pair_style tersoff on every fixture (≤ 1e-6 eV/ato
   for (const f of fixtures) {
     let calc = calcs.get(f.potential);
     if (!calc) {
-      calc = TersoffCalculator.fromFile(bundledPotentialPath(f.potential));
+      calc = TersoffCalculator.fromFile(join(packageRootDir(), f.potential_file));
       calcs.set(f.potential, calc);
     }
     const e = calc.energySync(atomsOf(f));
