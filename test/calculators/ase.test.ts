@@ -21,6 +21,8 @@ const gpawSkip = backendSkip('gpaw + gpaw-data (/usr/bin/python3)', hasPythonMod
 const mpiSkip = backendSkip('openmpi-bin (mpiexec)', hasCommand('mpiexec'));
 
 const EMT = 'ase.calculators.emt.EMT';
+/** Two ranks even on a one-core CI machine (Open MPI refuses more ranks than cores otherwise). */
+const MPI_ENV = { OMPI_MCA_rmaps_base_oversubscribe: '1' };
 
 /** Energies from a separate, plain Python process: ASE (or GPAW) run directly, not through the worker. */
 function directEnergies(calculator: string, kwargs: Record<string, unknown>, structures: Atoms[], env?: Record<string, string>): number[] {
@@ -380,7 +382,7 @@ describe('AseCalculator with EMT', { skip: aseSkip }, () => {
   });
 
   test('under mpiexec a calculator without MPI still answers once per request', { skip: mpiSkip }, async () => {
-    const calc = await startCalc({ calculator: EMT, mpiProcesses: 2 });
+    const calc = await startCalc({ calculator: EMT, mpiProcesses: 2, env: MPI_ENV });
     const [ref] = directEnergies(EMT, {}, [agSlabO()]);
     assert.ok(Math.abs((await calc.energy(agSlabO())) - ref) < 1e-9);
     assert.ok(Math.abs((await calc.energy(agSlabO())) - ref) < 1e-9);
@@ -399,7 +401,7 @@ describe('AseCalculator with GPAW', { skip: aseSkip || gpawSkip }, () => {
 
   test('under mpiexec -n 2 GPAW gives the serial energy', { skip: mpiSkip }, async () => {
     const [ref] = directEnergies('gpaw.GPAW', kwargs, [graphene2()]);
-    const calc = await startCalc({ ...gpawSettings('graphene'), mpiProcesses: 2 });
+    const calc = await startCalc({ ...gpawSettings('graphene'), mpiProcesses: 2, env: MPI_ENV });
     assert.equal((await calc.ready()).ranks, 2);
     const e = await calc.energy(graphene2());
     assert.ok(Math.abs(e - ref) < 1e-6, `${e} vs GPAW ${ref}`);
