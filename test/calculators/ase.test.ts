@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AseCalculator, gpawSettings, workerScript, type AseCalculatorOptions } from '../../src/calculators/ase.js';
@@ -296,6 +296,15 @@ describe('AseCalculator with EMT', { skip: aseSkip }, () => {
     await assert.rejects(AseCalculator.start({ calculator: 'asla_no_such_module.Calc' }), (e: unknown) => {
       assert.ok(e instanceof InputError);
       assert.equal(e.message, `ASE calculator 'asla_no_such_module.Calc': python module 'asla_no_such_module' not found in ${PY}`);
+      return true;
+    });
+    // GPAW absent, as seen by the worker: a package on PYTHONPATH that shadows it and fails like a missing one.
+    const noGpaw = join(tmp, 'no-gpaw');
+    mkdirSync(join(noGpaw, 'gpaw'), { recursive: true });
+    writeFileSync(join(noGpaw, 'gpaw', '__init__.py'), `raise ModuleNotFoundError("No module named 'gpaw'", name='gpaw')\n`);
+    await assert.rejects(AseCalculator.start({ calculator: 'gpaw.GPAW', env: { PYTHONPATH: noGpaw } }), (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.equal(e.message, `ASE calculator 'gpaw.GPAW': python module 'gpaw' not found in ${PY} (Debian: apt-get install gpaw gpaw-data)`);
       return true;
     });
     await assert.rejects(AseCalculator.start({ calculator: 'ase.calculators.emt.NoSuchCalc' }), (e: unknown) => {
