@@ -546,10 +546,11 @@ export class ConvEngine {
 
   /**
    * Full forward pass. input: API layout (S*n0*n1). Returns every layer's
-   * post-activation output in the internal layout (last = Q-values).
+   * post-activation output in the internal layout (last = Q-values), in
+   * buffers owned by the engine (valid until the next call).
    */
   forwardInternal(input: Float32Array): Float64Array[] {
-    const S = this.spec.species, N = this.N;
+    const N = this.N;
     let nnz = 0;
     for (let i = 0; i < input.length; i++) if (input[i] !== 0) nnz++;
     const idx = new Int32Array(nnz), val = new Float32Array(nnz);
@@ -558,10 +559,9 @@ export class ConvEngine {
         idx[e] = i;
         val[e++] = input[i];
       }
-    void S;
     const L = this.layers.length;
     const acts: Float64Array[] = [];
-    const a0 = new Float64Array(this.layers[0].cout * N);
+    const a0 = this.scratchArr('fact0', this.layers[0].cout * N).subarray(0, this.layers[0].cout * N);
     this.layer0(idx, val, nnz, a0);
     acts.push(a0);
     let prev = a0;
@@ -571,16 +571,17 @@ export class ConvEngine {
       this.forwardSpectra(prev, g.cin, sRe, sIm, this.fullBand);
       const zRe = this.scratchArr('zRe', g.cout * this.F), zIm = this.scratchArr('zIm', g.cout * this.F);
       this.productForward(l, sRe, sIm, zRe, zIm);
-      const a = new Float64Array(g.cout * N);
+      const a = this.scratchArr(`fact${l}`, g.cout * N).subarray(0, g.cout * N);
       this.inverseSpectra(zRe, zIm, g.cout, a, this.fullBand);
       const P = this.params;
-      if (g.bOff >= 0)
+      if (l < L - 1) {
+        for (let o = 0; o < g.cout; o++) biasLeakyRows(a, o * N, g.bOff >= 0 ? P[g.bOff + o] : 0, this.slope, this.fullBand, this.na, this.nb);
+      } else {
         for (let o = 0; o < g.cout; o++) {
-          const b = P[g.bOff + o];
-          for (let i = o * N, e = i + N; i < e; i++) a[i] += b;
+          const b = g.bOff >= 0 ? P[g.bOff + o] : 0;
+          for (let i = o * N, e = i + N; i < e; i++) a[i] = Math.tanh(a[i] + b);
         }
-      if (l < L - 1) leaky(a, 0, a.length, this.slope);
-      else for (let i = 0; i < a.length; i++) a[i] = Math.tanh(a[i]);
+      }
       acts.push(a);
       prev = a;
     }
@@ -681,13 +682,7 @@ export class ConvEngine {
         const a = acts[l];
         this.inverseSpectra(zRe, zIm, g.cout, a, band);
         const b = g.bOff >= 0;
-        for (let o = 0; o < g.cout; o++) {
-          const bias = b ? P[g.bOff + o] : 0;
-          forRows(band, this.na, this.nb, o * N, (i) => {
-            const z = a[i] + bias;
-            a[i] = z > 0 ? z : this.slope * z;
-          });
-        }
+        for (let o = 0; o < g.cout; o++) biasLeakyRows(a, o * N, b ? P[g.bOff + o] : 0, this.slope, band, this.na, this.nb);
       }
       // ---- output layer at the loss cells only
       const aL = acts[L - 2];
@@ -776,12 +771,7 @@ export class ConvEngine {
         // dz = da * leaky'(z); leaky'(z) read from the sign of a = leaky(z)
         const slope = this.slope;
         for (let o = 0; o < g.cout; o++) {
-          let bsum = 0;
-          forRows(band, this.na, this.nb, o * N, (i) => {
-            const d = a[i] > 0 ? da[i] : slope * da[i];
-            da[i] = d;
-            bsum += d;
-          });
+          const bsum = leakyGradRows(a, da, o * N, slope, band, this.na, this.nb);
           if (g.bOff >= 0) grad[g.bOff + o] += bsum;
         }
         this.forwardSpectra(da, g.cout, zRe, zIm, band);
@@ -795,12 +785,7 @@ export class ConvEngine {
         const a = acts[0], da = dacts[0], band = bands[0];
         const slope = this.slope;
         for (let o = 0; o < g.cout; o++) {
-          let bsum = 0;
-          forRows(band, this.na, this.nb, o * N, (i) => {
-            const d = a[i] > 0 ? da[i] : slope * da[i];
-            da[i] = d;
-            bsum += d;
-          });
+          const bsum = leakyGradRows(a, da, o * N, slope, band, this.na, this.nb);
           if (g.bOff >= 0) grad[g.bOff + o] += bsum;
         }
         this.layer0Grad(smp.idx, smp.val, smp.idx.length, da, grad);
@@ -837,13 +822,37 @@ function leaky(a: Float64Array, from: number, to: number, slope: number): void {
   }
 }
 
-/** Calls f(index) for every internal grid point whose row ib is in the band (channel offset base). */
-function forRows(band: Band, na: number, nb: number, base: number, f: (i: number) => void): void {
+/** a = leaky(a + bias) on the rows (ib) of the band, channel offset base. */
+function biasLeakyRows(a: Float64Array, base: number, bias: number, slope: number, band: Band, na: number, nb: number): void {
   const runs = band.runs, nr = runs.length;
   for (let ia = 0; ia < na; ia++) {
     const o = base + ia * nb;
-    for (let r = 0; r < nr; r += 2) for (let ib = runs[r], e = runs[r + 1]; ib < e; ib++) f(o + ib);
+    for (let r = 0; r < nr; r += 2)
+      for (let i = o + runs[r], e = o + runs[r + 1]; i < e; i++) {
+        const z = a[i] + bias;
+        a[i] = z > 0 ? z : slope * z;
+      }
   }
+}
+
+/**
+ * dz = da * leaky'(z) in place on the band rows, with leaky'(z) read from the
+ * sign of a = leaky(z) (same sign for slope > 0; a = 0 gives slope, as TF does
+ * at z = 0). Returns the sum of dz (the bias gradient).
+ */
+function leakyGradRows(a: Float64Array, da: Float64Array, base: number, slope: number, band: Band, na: number, nb: number): number {
+  const runs = band.runs, nr = runs.length;
+  let sum = 0;
+  for (let ia = 0; ia < na; ia++) {
+    const o = base + ia * nb;
+    for (let r = 0; r < nr; r += 2)
+      for (let i = o + runs[r], e = o + runs[r + 1]; i < e; i++) {
+        const d = a[i] > 0 ? da[i] : slope * da[i];
+        da[i] = d;
+        sum += d;
+      }
+  }
+  return sum;
 }
 
 function dilate(band: Band, nb: number, Mb: number, p: number, periodic: boolean): Band {

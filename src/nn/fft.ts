@@ -90,7 +90,7 @@ interface Stage {
  *   y_{q',q}[i] = w_{N'}^{iq} sum_j seq_q'[i + m j] w_p^{jq}
  * to element (i*p + q)*l1 + q', so the final element k holds X[k].
  */
-class StockhamFFT implements VectorFFT {
+export class StockhamFFT implements VectorFFT {
   readonly stages: Stage[] = [];
   private tmp: Float64Array[] = [];
   constructor(readonly n: number) {
@@ -148,6 +148,7 @@ class StockhamFFT implements VectorFFT {
         case 3: radix3(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         case 4: radix4(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         case 5: radix5(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
+        case 7: radix7(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         default: radixOdd(sRe, sIm, dRe, dIm, st, V, runs, sign, this.scratch(((st.p - 1) / 2) * V));
       }
       inB = !inB;
@@ -163,7 +164,6 @@ function radix2(sRe: Float64Array, sIm: Float64Array, dRe: Float64Array, dIm: Fl
   const nr = runs.length;
   for (let i = 0; i < m; i++) {
     const w1r = twRe[i], w1i = sign < 0 ? twIm[i] : -twIm[i];
-    const tw = i !== 0;
     for (let qq = 0; qq < l1; qq++) {
       const ib = (i * l1 + qq) * V;
       const ob = (i * 2 * l1 + qq) * V;
@@ -176,13 +176,8 @@ function radix2(sRe: Float64Array, sIm: Float64Array, dRe: Float64Array, dIm: Fl
           dRe[o0] = x0r + x1r;
           dIm[o0] = x0i + x1i;
           const yr = x0r - x1r, yi = x0i - x1i;
-          if (tw) {
-            dRe[o1] = yr * w1r - yi * w1i;
-            dIm[o1] = yr * w1i + yi * w1r;
-          } else {
-            dRe[o1] = yr;
-            dIm[o1] = yi;
-          }
+          dRe[o1] = yr * w1r - yi * w1i;
+          dIm[o1] = yr * w1i + yi * w1r;
         }
       }
     }
@@ -320,8 +315,73 @@ function radix5(sRe: Float64Array, sIm: Float64Array, dRe: Float64Array, dIm: Fl
   }
 }
 
+const C7 = [1, 2, 3].map((j) => Math.cos((2 * Math.PI * j) / 7));
+const S7 = [1, 2, 3].map((j) => Math.sin((2 * Math.PI * j) / 7));
+
+/** Radix 7, unrolled form of radixOdd (sin(2 pi 4/7) = -sin(2 pi 3/7), sin(2 pi 6/7) = -sin(2 pi/7)). */
+function radix7(sRe: Float64Array, sIm: Float64Array, dRe: Float64Array, dIm: Float64Array, st: Stage, V: number, runs: Int32Array, sign: number): void {
+  const { l1, m, twRe, twIm } = st;
+  const js = m * l1 * V;
+  const qs = l1 * V;
+  const nr = runs.length;
+  const c1 = C7[0], c2 = C7[1], c3 = C7[2];
+  const n1 = sign * S7[0], n2 = sign * S7[1], n3 = sign * S7[2];
+  const f = sign < 0 ? 1 : -1;
+  for (let i = 0; i < m; i++) {
+    const t = 6 * i;
+    const w1r = twRe[t], w2r = twRe[t + 1], w3r = twRe[t + 2], w4r = twRe[t + 3], w5r = twRe[t + 4], w6r = twRe[t + 5];
+    const w1i = f * twIm[t], w2i = f * twIm[t + 1], w3i = f * twIm[t + 2], w4i = f * twIm[t + 3], w5i = f * twIm[t + 4], w6i = f * twIm[t + 5];
+    for (let qq = 0; qq < l1; qq++) {
+      const ib = (i * l1 + qq) * V;
+      const ob = (i * 7 * l1 + qq) * V;
+      for (let r = 0; r < nr; r += 2) {
+        const e = runs[r + 1];
+        for (let v = runs[r]; v < e; v++) {
+          const i0 = ib + v, i1 = i0 + js, i2 = i1 + js, i3 = i2 + js, i4 = i3 + js, i5 = i4 + js, i6 = i5 + js;
+          const x0r = sRe[i0], x0i = sIm[i0];
+          const s1r = sRe[i1] + sRe[i6], s1i = sIm[i1] + sIm[i6], d1r = sRe[i1] - sRe[i6], d1i = sIm[i1] - sIm[i6];
+          const s2r = sRe[i2] + sRe[i5], s2i = sIm[i2] + sIm[i5], d2r = sRe[i2] - sRe[i5], d2i = sIm[i2] - sIm[i5];
+          const s3r = sRe[i3] + sRe[i4], s3i = sIm[i3] + sIm[i4], d3r = sRe[i3] - sRe[i4], d3i = sIm[i3] - sIm[i4];
+          const a1r = x0r + c1 * s1r + c2 * s2r + c3 * s3r, a1i = x0i + c1 * s1i + c2 * s2i + c3 * s3i;
+          const a2r = x0r + c2 * s1r + c3 * s2r + c1 * s3r, a2i = x0i + c2 * s1i + c3 * s2i + c1 * s3i;
+          const a3r = x0r + c3 * s1r + c1 * s2r + c2 * s3r, a3i = x0i + c3 * s1i + c1 * s2i + c2 * s3i;
+          const b1r = n1 * d1r + n2 * d2r + n3 * d3r, b1i = n1 * d1i + n2 * d2i + n3 * d3i;
+          const b2r = n2 * d1r - n3 * d2r - n1 * d3r, b2i = n2 * d1i - n3 * d2i - n1 * d3i;
+          const b3r = n3 * d1r - n1 * d2r + n2 * d3r, b3i = n3 * d1i - n1 * d2i + n2 * d3i;
+          const o0 = ob + v, o1 = o0 + qs, o2 = o1 + qs, o3 = o2 + qs, o4 = o3 + qs, o5 = o4 + qs, o6 = o5 + qs;
+          dRe[o0] = x0r + s1r + s2r + s3r;
+          dIm[o0] = x0i + s1i + s2i + s3i;
+          let yr = a1r - b1i, yi = a1i + b1r;
+          dRe[o1] = yr * w1r - yi * w1i;
+          dIm[o1] = yr * w1i + yi * w1r;
+          yr = a1r + b1i;
+          yi = a1i - b1r;
+          dRe[o6] = yr * w6r - yi * w6i;
+          dIm[o6] = yr * w6i + yi * w6r;
+          yr = a2r - b2i;
+          yi = a2i + b2r;
+          dRe[o2] = yr * w2r - yi * w2i;
+          dIm[o2] = yr * w2i + yi * w2r;
+          yr = a2r + b2i;
+          yi = a2i - b2r;
+          dRe[o5] = yr * w5r - yi * w5i;
+          dIm[o5] = yr * w5i + yi * w5r;
+          yr = a3r - b3i;
+          yi = a3i + b3r;
+          dRe[o3] = yr * w3r - yi * w3i;
+          dIm[o3] = yr * w3i + yi * w3r;
+          yr = a3r + b3i;
+          yi = a3i - b3r;
+          dRe[o4] = yr * w4r - yi * w4i;
+          dIm[o4] = yr * w4i + yi * w4r;
+        }
+      }
+    }
+  }
+}
+
 /**
- * Generic odd prime radix p (7..23) with the symmetric pairing
+ * Generic odd prime radix p (11..23) with the symmetric pairing
  * s_j = x_j + x_{p-j}, d_j = x_j - x_{p-j}: y_0 = x_0 + sum s_j,
  * y_q = A_q + i B_q, y_{p-q} = A_q - i B_q with A_q = x_0 + sum_j s_j cos(2 pi jq/p),
  * B_q = sign * sum_j d_j sin(2 pi jq/p).
@@ -411,7 +471,7 @@ function primitiveRoot(p: number): number {
  * t = g^-p turn X[k] - x[0] into the cyclic convolution of a_p = x[g^-p] with
  * b_m = exp(sign 2 pi i g^m / n), length n-1, done by a smooth-length FFT.
  */
-class RaderFFT implements VectorFFT {
+export class RaderFFT implements VectorFFT {
   private inner: VectorFFT;
   private permIn: Int32Array; // a_p = x[permIn[p]]
   private permOut: Int32Array; // X[permOut[q]] = x0 + c_q
@@ -451,25 +511,23 @@ class RaderFFT implements VectorFFT {
     const [t0r, t0i, t1r, t1i] = this.buf;
     const nr = runs.length;
     const permIn = this.permIn, permOut = this.permOut;
-    // gather a_p; X[0] = sum of all elements goes to b
+    // gather a_p = x[g^-p]; X[0] = sum of all elements, accumulated in b's element 0
+    for (let r = 0; r < nr; r += 2)
+      for (let v = runs[r], e = runs[r + 1]; v < e; v++) {
+        bRe[v] = aRe[v];
+        bIm[v] = aIm[v];
+      }
     for (let q = 0; q < L; q++) {
       const src = permIn[q] * V, dst = q * V;
       for (let r = 0; r < nr; r += 2)
         for (let v = runs[r], e = runs[r + 1]; v < e; v++) {
-          t0r[dst + v] = aRe[src + v];
-          t0i[dst + v] = aIm[src + v];
+          const xr = aRe[src + v], xi = aIm[src + v];
+          t0r[dst + v] = xr;
+          t0i[dst + v] = xi;
+          bRe[v] += xr;
+          bIm[v] += xi;
         }
     }
-    for (let r = 0; r < nr; r += 2)
-      for (let v = runs[r], e = runs[r + 1]; v < e; v++) {
-        let sr = 0, si = 0;
-        for (let t = 0; t < n; t++) {
-          sr += aRe[t * V + v];
-          si += aIm[t * V + v];
-        }
-        bRe[v] = sr;
-        bIm[v] = si;
-      }
     let inB = this.inner.run(t0r, t0i, t1r, t1i, V, runs, -1);
     let cr = inB ? t1r : t0r, ci = inB ? t1i : t0i;
     const Br = this.bRe[sign < 0 ? 0 : 1], Bi = this.bIm[sign < 0 ? 0 : 1];
@@ -511,7 +569,7 @@ function smooth5(n: number): number {
  * with the chirp h_t = exp(sign i pi t^2 / n), done with a 5-smooth FFT of
  * length M >= 2n-1.
  */
-class BluesteinFFT implements VectorFFT {
+export class BluesteinFFT implements VectorFFT {
   private M: number;
   private inner: VectorFFT;
   private hRe: Float64Array[] = []; // chirp per direction
