@@ -23,6 +23,13 @@ usage:
   asla run --resume DIR [--episodes N]
   asla energy FILE.extxyz [--calculator NAME] [--params FILE] [--json]
   asla presets
+  asla ensemble PROBLEM|CONFIG --agents N [--parallel P] [--out DIR] [--episodes E] [--seed-base S]
+                               [--set key=value ...] [--resume]
+  asla ensemble --resume DIR [--parallel P]
+  asla slurm submit PROBLEM|CONFIG --agents N [--partition P] [--time T] [--cpus-per-task C]
+                                   [--episodes E] [--out DIR] [--seed-base S] [--set key=value ...] [--dry-run]
+  asla slurm status DIR [--json]
+  asla stats DIR... [--json] [--csv FILE] [--threshold eV/atom] [--label NAME ...]
 
 problems: ${presetNames().join(', ')}; CONFIG is a YAML or JSON file (may start with 'preset: NAME')
 calculators: ${CALCULATOR_NAMES.join(', ')}`;
@@ -34,6 +41,12 @@ async function main(argv: string[]): Promise<number> {
       return cmdRun(rest);
     case 'energy':
       return cmdEnergy(rest);
+    case 'ensemble':
+      return (await import('./ensemble.js')).cmdEnsemble(rest);
+    case 'slurm':
+      return (await import('./slurm.js')).cmdSlurm(rest);
+    case 'stats':
+      return (await import('./stats.js')).cmdStats(rest);
     case 'presets':
       for (const n of presetNames()) process.stdout.write(`${n}\n`);
       return 0;
