@@ -30,6 +30,7 @@
  * All arithmetic is float64; parameters are stored as float32.
  */
 import { planFFT, paddedLength, primeFactors, type VectorFFT } from './fft.js';
+import { productKernel } from './products.js';
 
 export interface QNetworkSpec {
   species: number;
@@ -140,7 +141,7 @@ export class ConvEngine {
   private buf: Float64Array[];
   private fullBand: Band;
   private fullPadBand: Band;
-  private kRe: Float64Array[] = []; // kernel spectra per layer (index l; l=0 unused), [o][c][F], scaled by 1/(Ma Mb)
+  private kRe: Float64Array[] = []; // kernel spectra per layer (index l; l=0 unused), [f][o][c], scaled by 1/(Ma Mb)
   private kIm: Float64Array[] = [];
   private params: Float32Array = new Float32Array(0);
   private slope: number;
@@ -225,7 +226,9 @@ export class ConvEngine {
         const w = g.wOff + q * this.K, o = q * sz;
         for (let t = 0; t < this.K; t++) spatial[o + tapPos[t]] += params[w + t] * scale;
       }
-      this.forwardSpectra(spatial, pairs, this.kRe[l], this.kIm[l], this.fullPadBand, true);
+      const tRe = this.scratchArr('kT', pairs * this.F), tIm = this.scratchArr('kTi', pairs * this.F);
+      this.forwardSpectra(spatial, pairs, tRe, tIm, this.fullPadBand, true);
+      toFreqMajor(tRe, tIm, pairs, this.F, this.kRe[l], this.kIm[l]);
     }
   }
 
@@ -377,89 +380,19 @@ export class ConvEngine {
   /** Z[o] = sum_c K[o][c] S[c] (forward convolution). */
   private productForward(l: number, sRe: Float64Array, sIm: Float64Array, zRe: Float64Array, zIm: Float64Array): void {
     const { cin, cout } = this.layers[l];
-    const F = this.F, kr = this.kRe[l], ki = this.kIm[l];
-    for (let o = 0; o < cout; o++) {
-      const zo = o * F;
-      let c = 0;
-      {
-        const ko = (o * cin) * F;
-        for (let f = 0; f < F; f++) {
-          const a = kr[ko + f], b = ki[ko + f], x = sRe[f], y = sIm[f];
-          zRe[zo + f] = a * x - b * y;
-          zIm[zo + f] = a * y + b * x;
-        }
-        c = 1;
-      }
-      for (; c + 1 < cin; c += 2) {
-        const k1 = (o * cin + c) * F, k2 = k1 + F, s1 = c * F, s2 = s1 + F;
-        for (let f = 0; f < F; f++) {
-          const a = kr[k1 + f], b = ki[k1 + f], x = sRe[s1 + f], y = sIm[s1 + f];
-          const a2 = kr[k2 + f], b2 = ki[k2 + f], x2 = sRe[s2 + f], y2 = sIm[s2 + f];
-          zRe[zo + f] += a * x - b * y + a2 * x2 - b2 * y2;
-          zIm[zo + f] += a * y + b * x + a2 * y2 + b2 * x2;
-        }
-      }
-      for (; c < cin; c++) {
-        const ko = (o * cin + c) * F, so = c * F;
-        for (let f = 0; f < F; f++) {
-          const a = kr[ko + f], b = ki[ko + f], x = sRe[so + f], y = sIm[so + f];
-          zRe[zo + f] += a * x - b * y;
-          zIm[zo + f] += a * y + b * x;
-        }
-      }
-    }
+    productKernel('forward', cin, cout)(this.kRe[l], this.kIm[l], sRe, sIm, zRe, zIm, this.F);
   }
 
   /** dS[c] = sum_o conj(K[o][c]) DZ[o] (transposed convolution). */
   private productBackward(l: number, dzRe: Float64Array, dzIm: Float64Array, dRe: Float64Array, dIm: Float64Array): void {
     const { cin, cout } = this.layers[l];
-    const F = this.F, kr = this.kRe[l], ki = this.kIm[l];
-    for (let c = 0; c < cin; c++) {
-      const dc = c * F;
-      {
-        const ko = c * F;
-        for (let f = 0; f < F; f++) {
-          const a = kr[ko + f], b = ki[ko + f], x = dzRe[f], y = dzIm[f];
-          dRe[dc + f] = a * x + b * y;
-          dIm[dc + f] = a * y - b * x;
-        }
-      }
-      let o = 1;
-      for (; o + 1 < cout; o += 2) {
-        const k1 = (o * cin + c) * F, k2 = k1 + cin * F, z1 = o * F, z2 = z1 + F;
-        for (let f = 0; f < F; f++) {
-          const a = kr[k1 + f], b = ki[k1 + f], x = dzRe[z1 + f], y = dzIm[z1 + f];
-          const a2 = kr[k2 + f], b2 = ki[k2 + f], x2 = dzRe[z2 + f], y2 = dzIm[z2 + f];
-          dRe[dc + f] += a * x + b * y + a2 * x2 + b2 * y2;
-          dIm[dc + f] += a * y - b * x + a2 * y2 - b2 * x2;
-        }
-      }
-      for (; o < cout; o++) {
-        const ko = (o * cin + c) * F, zo = o * F;
-        for (let f = 0; f < F; f++) {
-          const a = kr[ko + f], b = ki[ko + f], x = dzRe[zo + f], y = dzIm[zo + f];
-          dRe[dc + f] += a * x + b * y;
-          dIm[dc + f] += a * y - b * x;
-        }
-      }
-    }
+    productKernel('backward', cin, cout)(this.kRe[l], this.kIm[l], dzRe, dzIm, dRe, dIm, this.F);
   }
 
-  /** G[o][c] += conj(DZ[o]) S[c] (weight gradient, cross-correlation). */
+  /** G[o][c] += conj(DZ[o]) S[c] (weight gradient, cross-correlation), G in [f][o][c] layout. */
   private productGrad(l: number, dzRe: Float64Array, dzIm: Float64Array, sRe: Float64Array, sIm: Float64Array, gRe: Float64Array, gIm: Float64Array): void {
     const { cin, cout } = this.layers[l];
-    const F = this.F;
-    for (let o = 0; o < cout; o++) {
-      const zo = o * F;
-      for (let c = 0; c < cin; c++) {
-        const go = (o * cin + c) * F, so = c * F;
-        for (let f = 0; f < F; f++) {
-          const a = dzRe[zo + f], b = dzIm[zo + f], x = sRe[so + f], y = sIm[so + f];
-          gRe[go + f] += a * x + b * y;
-          gIm[go + f] += a * y - b * x;
-        }
-      }
-    }
+    productKernel('grad', cin, cout)(gRe, gIm, dzRe, dzIm, sRe, sIm, this.F);
   }
 
   // ------------------------------------------------------------ direct layers
@@ -798,7 +731,9 @@ export class ConvEngine {
       const g = this.layers[l];
       const pairs = g.cout * g.cin;
       const R = this.scratchArr('R', pairs * sz);
-      this.inverseSpectra(gRe[l], gIm[l], pairs, R, this.fullPadBand, true);
+      const tRe = this.scratchArr('kT', pairs * F), tIm = this.scratchArr('kTi', pairs * F);
+      fromFreqMajor(gRe[l], gIm[l], pairs, F, tRe, tIm);
+      this.inverseSpectra(tRe, tIm, pairs, R, this.fullPadBand, true);
       for (let q = 0; q < pairs; q++) {
         const w = g.wOff + q * this.K, ro = q * sz;
         for (let t0 = 0; t0 < k0; t0++) {
@@ -812,6 +747,24 @@ export class ConvEngine {
     }
     return lossSum * scale;
   }
+}
+
+/** [q][f] -> [f][q] for q channel pairs. */
+function toFreqMajor(aRe: Float64Array, aIm: Float64Array, Q: number, F: number, oRe: Float64Array, oIm: Float64Array): void {
+  for (let q = 0; q < Q; q++)
+    for (let f = 0, s = q * F, d = q; f < F; f++, s++, d += Q) {
+      oRe[d] = aRe[s];
+      oIm[d] = aIm[s];
+    }
+}
+
+/** [f][q] -> [q][f]. */
+function fromFreqMajor(aRe: Float64Array, aIm: Float64Array, Q: number, F: number, oRe: Float64Array, oIm: Float64Array): void {
+  for (let q = 0; q < Q; q++)
+    for (let f = 0, d = q * F, s = q; f < F; f++, d++, s += Q) {
+      oRe[d] = aRe[s];
+      oIm[d] = aIm[s];
+    }
 }
 
 /** In-place leaky ReLU (TensorFlow tf.nn.leaky_relu: max(z, slope*z) for slope < 1). */

@@ -50,6 +50,7 @@ const cases: Case[] = [
   { name: 'mixed 5x9 S=2 no bias, 3x7 kernel', spec: { species: 2, filters: [2, 3], kernel: [3, 7], bias: false, leakySlope: 0.2 }, shape: { n0: 5, n1: 9, periodic: [false, true] } },
   { name: 'prime periodic 4x29 (Rader) S=1 bias', spec: { species: 1, filters: [3, 3], kernel: [3, 5], bias: true, leakySlope: 0.2 }, shape: { n0: 4, n1: 29, periodic: [true, true] } },
   { name: 'kernel wider than a periodic grid 3x4', spec: { species: 2, filters: [2, 2], kernel: [5, 7], bias: true, leakySlope: 0.2 }, shape: { n0: 3, n1: 4, periodic: [true, true] } },
+  { name: 'wide layers (plain-loop products), periodic 5x5', spec: { species: 1, filters: [21, 20], kernel: [3, 3], bias: true, leakySlope: 0.2 }, shape: { n0: 5, n1: 5, periodic: [true, true] } },
   { name: 'single hidden layer, non-periodic 4x4', spec: { species: 1, filters: [3], kernel: [3, 3], bias: true, leakySlope: 0.2 }, shape: { n0: 4, n1: 4, periodic: [false, false] } },
 ];
 
