@@ -10,10 +10,12 @@
  * cell shorter than the cutoff thus gets several images per axis, and a
  * strongly sheared cell gets the images that a naive ±1 search would miss.
  *
- * Small systems then compare each atom with every candidate (O(N·M), M = atoms
- * plus ghosts); large ones sort the candidates into bins at least `cutoff`
- * wide (in the cell's own fractional frame, so bins follow a sheared cell) and
- * compare each atom only with the 27 (or fewer) surrounding bins.
+ * Large systems sort atoms and ghosts into bins at least `cutoff` wide (in the
+ * cell's own fractional frame, so bins follow a sheared cell) and compare each
+ * atom only with the 27 (or fewer) surrounding bins. Small systems (the
+ * agent's 24–80-atom cells) skip ghosts and bins: each pair i ≤ j is tested
+ * once, with only the image shifts that the heights allow, and stored in both
+ * directions.
  *
  * `NeighborSearch` keeps its buffers between calls (the agent evaluates
  * thousands of structures of the same size); `neighborList` is the
@@ -42,10 +44,17 @@ export interface NeighborList {
   shifts: Int32Array;
 }
 
-/** Above this many atom–candidate comparisons the binned search is used. */
-const BRUTE_FORCE_LIMIT = 6000;
+/** Up to this many atoms the pair search (no ghosts, no bins) is used by default. */
+const SMALL_SYSTEM = 64;
 
 export class NeighborSearch {
+  /** Largest system searched pair by pair; larger ones use ghosts and bins. */
+  readonly smallSystem: number;
+
+  constructor(options: { smallSystem?: number } = {}) {
+    this.smallSystem = options.smallSystem ?? SMALL_SYSTEM;
+  }
+
   // Per-atom buffers.
   private frac = new Float64Array(0);
   private wrapped = new Float64Array(0);
@@ -68,6 +77,14 @@ export class NeighborSearch {
   private readonly frame = new Float64Array(9);
   private readonly inv = new Float64Array(9);
   private readonly heights = new Float64Array(3);
+  private readonly lastCell = new Float64Array(9);
+  private lastPbc = -1;
+  // Staged directed pairs of the small-system path, before sorting into rows.
+  private stI = new Int32Array(0);
+  private stJ = new Int32Array(0);
+  private stN = new Int32Array(0);
+  private stV = new Float64Array(0);
+  private stD2 = new Float64Array(0);
 
   /**
    * Builds the list. The returned arrays are views into buffers that the next
@@ -77,9 +94,22 @@ export class NeighborSearch {
     if (!(cutoff > 0) || !Number.isFinite(cutoff)) throw new InputError(`neighbour cutoff must be a positive number, got ${cutoff}`, 'cutoff');
     const n = atoms.length;
     const pbc = atoms.pbc;
-    const frame = periodicFrame(atoms.cell, pbc, this.frame);
-    const inv = inverseCell(frame, this.inv);
-    const h = perpendicularHeights(frame, this.heights);
+    // Frame, inverse and heights depend only on cell and pbc: recompute when they change.
+    const cell = atoms.cell;
+    const pbcBits = (pbc[0] ? 1 : 0) | (pbc[1] ? 2 : 0) | (pbc[2] ? 4 : 0);
+    let same = pbcBits === this.lastPbc;
+    for (let k = 0; k < 9 && same; k++) same = cell[k] === this.lastCell[k];
+    if (!same) {
+      this.lastPbc = -1;
+      periodicFrame(cell, pbc, this.frame);
+      inverseCell(this.frame, this.inv);
+      perpendicularHeights(this.frame, this.heights);
+      this.lastCell.set(cell);
+      this.lastPbc = pbcBits;
+    }
+    const frame = this.frame;
+    const inv = this.inv;
+    const h = this.heights;
     if (this.frac.length < 3 * n) {
       this.frac = new Float64Array(3 * n);
       this.wrapped = new Float64Array(3 * n);
@@ -128,6 +158,15 @@ export class NeighborSearch {
     const n0 = pbc[0] ? Math.ceil(s0) : 0;
     const n1 = pbc[1] ? Math.ceil(s1) : 0;
     const n2 = pbc[2] ? Math.ceil(s2) : 0;
+    const cut2 = cutoff * cutoff;
+    let np = 0;
+    const offsets = this.offsets;
+    offsets[0] = 0;
+
+    if (n <= this.smallSystem) {
+      np = this.pairSearch(n, pbc, s0, s1, s2, cut2);
+      return this.result(cutoff, n, np);
+    }
 
     // Candidates: real atoms, then ghost images within the cutoff of the cell.
     let m = n;
@@ -145,15 +184,15 @@ export class NeighborSearch {
           for (let j = 0; j < n; j++) {
             if (pbc[0]) {
               const f = frac[3 * j] + a;
-              if (f < -s0 || f > 1 + s0) continue;
+              if (f < -s0 - 1e-12 || f > 1 + s0 + 1e-12) continue;
             }
             if (pbc[1]) {
               const f = frac[3 * j + 1] + b;
-              if (f < -s1 || f > 1 + s1) continue;
+              if (f < -s1 - 1e-12 || f > 1 + s1 + 1e-12) continue;
             }
             if (pbc[2]) {
               const f = frac[3 * j + 2] + c;
-              if (f < -s2 || f > 1 + s2) continue;
+              if (f < -s2 - 1e-12 || f > 1 + s2 + 1e-12) continue;
             }
             if (m >= this.candAtom.length) this.ensureCandidates(2 * m + 16);
             this.setCandidate(m, j, wrapped[3 * j] + tx, wrapped[3 * j + 1] + ty, wrapped[3 * j + 2] + tz, a, b, c);
@@ -163,31 +202,11 @@ export class NeighborSearch {
       }
     }
 
-    const cut2 = cutoff * cutoff;
-    let np = 0;
-    const offsets = this.offsets;
-    offsets[0] = 0;
-    if (n * m <= BRUTE_FORCE_LIMIT) {
-      const cp = this.candPos;
-      for (let i = 0; i < n; i++) {
-        const xi = wrapped[3 * i];
-        const yi = wrapped[3 * i + 1];
-        const zi = wrapped[3 * i + 2];
-        for (let c = 0; c < m; c++) {
-          if (c === i) continue;
-          const dx = cp[3 * c] - xi;
-          const dy = cp[3 * c + 1] - yi;
-          const dz = cp[3 * c + 2] - zi;
-          const d2 = dx * dx + dy * dy + dz * dz;
-          if (d2 > cut2) continue;
-          np = this.push(np, i, c, dx, dy, dz, d2);
-        }
-        offsets[i + 1] = np;
-      }
-    } else {
-      np = this.binnedSearch(n, m, s0, s1, s2, cut2);
-    }
+    np = this.binnedSearch(n, m, s0, s1, s2, cut2);
+    return this.result(cutoff, n, np);
+  }
 
+  private result(cutoff: number, n: number, np: number): NeighborList {
     return {
       cutoff,
       natoms: n,
@@ -198,6 +217,141 @@ export class NeighborSearch {
       distances: this.distances.subarray(0, np),
       shifts: this.shifts.subarray(0, 3 * np),
     };
+  }
+
+  /**
+   * Small systems: every pair i ≤ j once, with the image shifts n along each
+   * periodic axis restricted to |Δf_k + n_k| ≤ cutoff / h_k (a necessary
+   * condition, since the distance is at least that fraction times the height),
+   * which rejects most pairs with a few comparisons. Each found pair is staged
+   * in both directions, then sorted into rows.
+   */
+  private pairSearch(n: number, pbc: readonly boolean[], s0: number, s1: number, s2: number, cut2: number): number {
+    const frac = this.frac;
+    const w = this.wrapped;
+    const F = this.frame;
+    const p0 = pbc[0];
+    const p1 = pbc[1];
+    const p2 = pbc[2];
+    // Widen the fractional reach by a hair so rounding never drops a pair at the cutoff.
+    const r0 = s0 * (1 + 1e-12) + 1e-12;
+    const r1 = s1 * (1 + 1e-12) + 1e-12;
+    const r2 = s2 * (1 + 1e-12) + 1e-12;
+    let ns = 0;
+    for (let i = 0; i < n; i++) {
+      const fi0 = frac[3 * i];
+      const fi1 = frac[3 * i + 1];
+      const fi2 = frac[3 * i + 2];
+      for (let j = i; j < n; j++) {
+        const d0 = frac[3 * j] - fi0;
+        const d1 = frac[3 * j + 1] - fi1;
+        const d2 = frac[3 * j + 2] - fi2;
+        let lo0 = 0;
+        let hi0 = 0;
+        let lo1 = 0;
+        let hi1 = 0;
+        let lo2 = 0;
+        let hi2 = 0;
+        if (p0) {
+          lo0 = Math.ceil(-r0 - d0);
+          hi0 = Math.floor(r0 - d0);
+          if (lo0 > hi0) continue;
+        } else if (d0 > r0 || d0 < -r0) continue;
+        if (p1) {
+          lo1 = Math.ceil(-r1 - d1);
+          hi1 = Math.floor(r1 - d1);
+          if (lo1 > hi1) continue;
+        } else if (d1 > r1 || d1 < -r1) continue;
+        if (p2) {
+          lo2 = Math.ceil(-r2 - d2);
+          hi2 = Math.floor(r2 - d2);
+          if (lo2 > hi2) continue;
+        } else if (d2 > r2 || d2 < -r2) continue;
+        const bx = w[3 * j] - w[3 * i];
+        const by = w[3 * j + 1] - w[3 * i + 1];
+        const bz = w[3 * j + 2] - w[3 * i + 2];
+        for (let a = lo0; a <= hi0; a++) {
+          for (let b = lo1; b <= hi1; b++) {
+            for (let c = lo2; c <= hi2; c++) {
+              if (i === j && a === 0 && b === 0 && c === 0) continue;
+              const dx = bx + a * F[0] + b * F[3] + c * F[6];
+              const dy = by + a * F[1] + b * F[4] + c * F[7];
+              const dz = bz + a * F[2] + b * F[5] + c * F[8];
+              const dd = dx * dx + dy * dy + dz * dz;
+              if (dd > cut2) continue;
+              if (ns + 2 > this.stI.length) this.growStage(2 * ns + 64);
+              ns = this.stage(ns, i, j, a, b, c, dx, dy, dz, dd);
+              // A self-image pair (i = j) meets its reverse (−n) in this same loop.
+              if (i !== j) ns = this.stage(ns, j, i, -a, -b, -c, -dx, -dy, -dz, dd);
+            }
+          }
+        }
+      }
+    }
+    // Counting sort of the staged pairs into rows.
+    const offsets = this.offsets;
+    offsets.fill(0, 0, n + 1);
+    const stI = this.stI;
+    for (let t = 0; t < ns; t++) offsets[stI[t] + 1]++;
+    for (let i = 0; i < n; i++) offsets[i + 1] += offsets[i];
+    if (ns > this.indices.length) this.growPairs(ns);
+    if (this.binCursor.length < n) this.binCursor = new Int32Array(n);
+    const cursor = this.binCursor;
+    cursor.set(offsets.subarray(0, n));
+    const stJ = this.stJ;
+    const stN = this.stN;
+    const stV = this.stV;
+    const stD2 = this.stD2;
+    const ws = this.wrapShift;
+    const indices = this.indices;
+    const vectors = this.vectors;
+    const distances = this.distances;
+    const shifts = this.shifts;
+    for (let t = 0; t < ns; t++) {
+      const i = stI[t];
+      const j = stJ[t];
+      const q = cursor[i]++;
+      indices[q] = j;
+      vectors[3 * q] = stV[3 * t];
+      vectors[3 * q + 1] = stV[3 * t + 1];
+      vectors[3 * q + 2] = stV[3 * t + 2];
+      distances[q] = Math.sqrt(stD2[t]);
+      shifts[3 * q] = stN[3 * t] - ws[3 * j] + ws[3 * i];
+      shifts[3 * q + 1] = stN[3 * t + 1] - ws[3 * j + 1] + ws[3 * i + 1];
+      shifts[3 * q + 2] = stN[3 * t + 2] - ws[3 * j + 2] + ws[3 * i + 2];
+    }
+    return ns;
+  }
+
+  private stage(t: number, i: number, j: number, a: number, b: number, c: number, dx: number, dy: number, dz: number, dd: number): number {
+    this.stI[t] = i;
+    this.stJ[t] = j;
+    this.stN[3 * t] = a;
+    this.stN[3 * t + 1] = b;
+    this.stN[3 * t + 2] = c;
+    this.stV[3 * t] = dx;
+    this.stV[3 * t + 1] = dy;
+    this.stV[3 * t + 2] = dz;
+    this.stD2[t] = dd;
+    return t + 1;
+  }
+
+  private growStage(size: number): void {
+    const stI = new Int32Array(size);
+    stI.set(this.stI);
+    const stJ = new Int32Array(size);
+    stJ.set(this.stJ);
+    const stN = new Int32Array(3 * size);
+    stN.set(this.stN);
+    const stV = new Float64Array(3 * size);
+    stV.set(this.stV);
+    const stD2 = new Float64Array(size);
+    stD2.set(this.stD2);
+    this.stI = stI;
+    this.stJ = stJ;
+    this.stN = stN;
+    this.stV = stV;
+    this.stD2 = stD2;
   }
 
   /** Cell-list search: bins at least `cutoff` wide in the frame's fractional coordinates. */

@@ -52,8 +52,16 @@ function bruteForce(atoms: Atoms, cutoff: number): Map<string, number> {
   return out;
 }
 
+const BINNED = new NeighborSearch({ smallSystem: 0 });
+
+/** Checks the default search (pair path for small systems) and the forced ghost + bins path. */
 function checkAgainstBruteForce(atoms: Atoms, cutoff: number, list: NeighborList, label: string): void {
   const ref = bruteForce(atoms, cutoff);
+  checkList(atoms, cutoff, list, label, ref);
+  checkList(atoms, cutoff, BINNED.build(atoms, cutoff), `${label} (binned)`, ref);
+}
+
+function checkList(atoms: Atoms, cutoff: number, list: NeighborList, label: string, ref: Map<string, number>): void {
   const seen = new Set<string>();
   const c = atoms.cell;
   const p = atoms.positions;
@@ -101,11 +109,12 @@ function randomCell(rng: Rng, scale: number, shear: number): number[] {
   return cell;
 }
 
-function randomAtoms(rng: Rng, n: number, cell: number[], pbc: Pbc): Atoms {
+function randomAtoms(rng: Rng, n: number, cell: number[], pbc: Pbc, span = 3): Atoms {
   const positions: number[] = [];
   for (let i = 0; i < n; i++) {
-    // Fractional coordinates in [-1, 2): positions outside the cell must be handled.
-    const f = [3 * rng.next() - 1, 3 * rng.next() - 1, 3 * rng.next() - 1];
+    // Fractional coordinates in [-1, 2) by default: positions outside the cell must be handled.
+    const lo = span === 1 ? 0 : -1;
+    const f = [span * rng.next() + lo, span * rng.next() + lo, span * rng.next() + lo];
     for (let l = 0; l < 3; l++) positions.push(f[0] * cell[l] + f[1] * cell[3 + l] + f[2] * cell[6 + l]);
   }
   return new Atoms({ numbers: new Array(n).fill(6), positions, cell, pbc });
@@ -222,14 +231,14 @@ test('binned search (large systems, strongly sheared cells) equals brute force',
   const rng = new Rng(17);
   for (const pbc of [PBCS[0], PBCS[1], PBCS[3], PBCS[5]]) {
     const cell = randomCell(rng, 9, 1.4);
-    const atoms = randomAtoms(rng, 150, cell, pbc);
+    const atoms = randomAtoms(rng, 100, cell, pbc, 1);
     const cutoff = 2.6;
     checkAgainstBruteForce(atoms, cutoff, neighborList(atoms, cutoff), `binned pbc ${pbc}`);
   }
   // Sparse cluster: far-apart atoms must not blow up the bin count.
   const sparse = new Atoms({
-    numbers: new Array(120).fill(6),
-    positions: Array.from({ length: 360 }, () => 2000 * rng.next()),
+    numbers: new Array(80).fill(6),
+    positions: Array.from({ length: 240 }, () => 2000 * rng.next()),
   });
   checkAgainstBruteForce(sparse, 150, neighborList(sparse, 150), 'sparse');
 });
@@ -244,5 +253,6 @@ test('NeighborSearch reuses its buffers and gives the same lists', () => {
     assert.deepEqual(Array.from(a.offsets), Array.from(b.offsets));
     assert.deepEqual(Array.from(a.indices), Array.from(b.indices));
     assert.deepEqual(Array.from(a.distances), Array.from(b.distances));
+    assert.deepEqual(Array.from(a.shifts), Array.from(b.shifts));
   }
 });
