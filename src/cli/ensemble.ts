@@ -9,7 +9,8 @@
  * --resume with PROBLEM starts the ensemble when DIR does not hold one yet.
  */
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { PRESETS } from '../agent/presets.js';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -74,9 +75,11 @@ export async function cmdEnsemble(args: string[]): Promise<number> {
   let dir: string;
   let manifest: EnsembleManifest;
   const spec = positionals[0];
-  const resumeDir = values.resume ? (values.out as string | undefined) ?? (spec && !isProblemSpec(spec) ? spec : undefined) : undefined;
-  if (resumeDir !== undefined && existsSync(join(resumeDir, 'ensemble.json'))) {
-    dir = resumeDir;
+  const problem = spec !== undefined && (!values.resume || isProblemSpec(spec)) ? spec : undefined;
+  const defaultDir = problem && `runs/${problem.replace(/^.*\//, '').replace(/\.(ya?ml|json)$/, '')}-ensemble`;
+  const target = problem === undefined ? spec : ((values.out as string | undefined) ?? defaultDir);
+  if (values.resume && target !== undefined && existsSync(join(target, 'ensemble.json'))) {
+    dir = target;
     manifest = readManifest(dir);
     if (manifest.kind !== 'local') throw new InputError(`is a ${manifest.kind} ensemble: use 'asla ${manifest.kind} ...'`, dir);
     if (sets.length > 0 || seedBase !== undefined) throw new InputError('--set and --seed-base apply to a new ensemble only (see its problem.json)');
@@ -86,13 +89,12 @@ export async function cmdEnsemble(args: string[]): Promise<number> {
     manifest.sessions.push({ time: new Date().toISOString(), command });
     writeManifest(dir, manifest);
   } else {
-    if (spec === undefined || (values.resume && !isProblemSpec(spec))) {
-      throw new InputError(values.resume ? `${resumeDir ?? spec ?? 'DIR'}: not an ensemble directory (no ensemble.json)` : `missing PROBLEM or CONFIG\n${ENSEMBLE_USAGE}`);
+    if (problem === undefined) {
+      throw new InputError(values.resume ? `${spec ?? 'DIR'}: not an ensemble directory (no ensemble.json)` : `missing PROBLEM or CONFIG\n${ENSEMBLE_USAGE}`);
     }
     if (agents === undefined) throw new InputError('missing --agents N');
-    const name = spec.replace(/^.*\//, '').replace(/\.(ya?ml|json)$/, '');
-    dir = (values.out as string | undefined) ?? `runs/${name}-ensemble`;
-    manifest = createEnsemble(dir, { kind: 'local', problem: spec, sets, agents, episodes, seedBase, command }).manifest;
+    dir = target as string;
+    manifest = createEnsemble(dir, { kind: 'local', problem, sets, agents, episodes, seedBase, command }).manifest;
   }
   const config = readEnsembleConfig(dir);
   const threads = config.training.threads;
@@ -154,9 +156,9 @@ export async function cmdEnsemble(args: string[]): Promise<number> {
   return 0;
 }
 
-/** A preset name or an existing config file (not an ensemble directory). */
+/** A preset name or a config file (an ensemble is a directory). */
 function isProblemSpec(spec: string): boolean {
-  return !existsSync(join(spec, 'ensemble.json')) && !(existsSync(spec) && !/\.(ya?ml|json)$/.test(spec));
+  return spec in PRESETS || (existsSync(spec) && statSync(spec).isFile());
 }
 
 const label = (s: AgentSlot) => `agent-${String(s.index).padStart(3, '0')}`;
@@ -244,13 +246,14 @@ class Display {
       }
       return;
     }
-    const rows = (process.stderr.rows ?? 40) - 3;
+    const rows = Math.max(5, (process.stderr.rows || 40) - 3);
     let shown = this.slots;
     if (shown.length > rows) shown = shown.filter((s) => s.state === 'running').slice(0, rows);
     const lines = [...shown.map((s) => this.agentLine(s)), this.summary()];
     let out = this.drawn > 0 ? `\x1b[${this.drawn}A` : '';
     if (event) out += `\r${event}\x1b[K\n`;
-    for (const l of lines) out += `\r${l.slice(0, (process.stderr.columns ?? 120) - 1)}\x1b[K\n`;
+    const width = Math.max(40, (process.stderr.columns || 120) - 1);
+    for (const l of lines) out += `\r${l.slice(0, width)}\x1b[K\n`;
     // lines left over from a longer previous frame
     for (let i = lines.length + (event ? 1 : 0); i < this.drawn; i++) out += '\r\x1b[K\n';
     const extra = Math.max(0, this.drawn - lines.length - (event ? 1 : 0));

@@ -28,6 +28,7 @@ usage:
   asla ensemble --resume DIR [--parallel P]
   asla slurm submit PROBLEM|CONFIG --agents N [--partition P] [--time T] [--cpus-per-task C]
                                    [--episodes E] [--out DIR] [--seed-base S] [--set key=value ...] [--dry-run]
+  asla slurm submit --resume DIR [--dry-run]       (resubmits the unfinished agents)
   asla slurm status DIR [--json]
   asla stats DIR... [--json] [--csv FILE] [--threshold eV/atom] [--label NAME ...]
 

@@ -561,7 +561,7 @@ export function formatTable(report: StatsReport): string {
     const planned = s.outcomes.map((o) => o.episodes);
     out.push(
       `${s.label}: ${s.problem}, ${s.policy} policy, ${s.agents} agent${s.agents === 1 ? '' : 's'}, ` +
-        `${Math.min(...planned)}–${Math.max(...planned)} episodes (${s.dir})`,
+        `${Math.min(...planned) === Math.max(...planned) ? Math.max(...planned) : `${Math.min(...planned)}–${Math.max(...planned)}`} episodes (${s.dir})`,
     );
     out.push(
       `  success: ${s.measure === 'reference' ? 'built the reference' : 'within the threshold of the best over all agents'}` +
