@@ -108,11 +108,11 @@ export async function cmdEnsemble(args: string[]): Promise<number> {
   const stop = () => {
     signals++;
     if (signals === 1) {
-      display.message(`stopping: each agent finishes its episode and checkpoints (again to stop at once); resume with: asla ensemble --resume ${dir}`);
+      display.message(`stopping: each agent finishes its episode and checkpoints (again to kill them at once); resume with: asla ensemble --resume ${dir}`);
       controller.abort();
     } else {
-      // the agents' own second-signal handlers exit without finishing the episode
-      for (const s of slots) if (s.pid !== null) process.kill(s.pid, 'SIGTERM');
+      // killing is safe: a resumed agent continues from its last checkpoint (src/search/run.ts)
+      for (const s of slots) if (s.pid !== null) process.kill(s.pid, 'SIGKILL');
     }
   };
   process.on('SIGINT', stop);

@@ -362,7 +362,7 @@ export async function runEnsemble(opts: RunEnsembleOptions): Promise<AgentSlot[]
           s.pid = null;
           rmSync(join(s.dir, PID_FILE), { force: true });
           if (agentDone(s.dir, m.episodes)) s.state = 'done';
-          else if (!error && (code === 0 || (stopping && sig === 'SIGTERM'))) s.state = 'stopped';
+          else if (!error && (code === 0 || (stopping && sig !== null))) s.state = 'stopped';
           else s.state = 'failed';
           s.exit = s.state === 'done' ? null : error ?? (sig ? `killed by ${sig}` : `exit code ${code}`);
           opts.onEvent?.({ type: 'exit', agent: s });
