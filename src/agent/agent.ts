@@ -15,6 +15,8 @@ import type { ProblemConfig } from './problem.js';
 import { chooseAction, randomAction, type ActionKind } from './policy.js';
 import { ReplayBuffer } from './replay.js';
 import { rewardsFromProperties } from './rewards.js';
+import { Punishment } from './punishment.js';
+import { hasMotif, motifFromSymbols, type Motif } from '../structure/bonds.js';
 
 export interface EpisodeRecord {
   episode: number;
@@ -25,8 +27,12 @@ export interface EpisodeRecord {
   kinds: string;
   energy: number | null;
   failure: { kind: FailureKind | 'stuck'; message: string } | null;
-  /** The property P used for rewards (= energy unless modified). */
+  /** The property P used for rewards: the energy, × (1 + λ) with the motif (eq. 5), plus punishment (eq. 4). */
   property: number | null;
+  /** The structure holds the configured motif (Methods eq. 5). */
+  motif?: boolean;
+  /** This episode's structure became punished (Methods eq. 4). */
+  punished?: boolean;
   bestEnergy: number | null;
   reachedReference: boolean;
   loss: number | null;
@@ -41,6 +47,9 @@ export interface AgentState {
   replay: ReturnType<ReplayBuffer['snapshot']>;
   bestEnergy: number | null;
   firstReferenceEpisode: number | null;
+  /** Property of each episode before punishment (+∞: failed). */
+  rawProperties: Float64Array;
+  punished: number[];
 }
 
 export interface AgentSetup {
@@ -74,6 +83,10 @@ export class Agent {
   bestEnergy: number | null = null;
   firstReferenceEpisode: number | null = null;
 
+  readonly punishment: Punishment;
+  readonly motif: Motif | null;
+  /** Property of each episode before punishment, +∞ for a failed one. */
+  private rawProperties: number[] = [];
   private readonly forbidden: Uint8Array;
   private readonly templateInput: Float32Array;
   private readonly spillover = new Map<number, Int32Array>();
@@ -93,6 +106,10 @@ export class Agent {
     for (const [i0, i1] of config.forbidden) this.forbidden[i0 * grid.n1 + i1] = 1;
     this.templateInput = grid.encode(this.templateOnPlane(), this.species);
     this.rng = new Rng(config.run.seed);
+    const finalNumbers = [...this.template.numbers];
+    this.species.forEach((z, c) => finalNumbers.push(...new Array(this.counts[c]).fill(z)));
+    this.punishment = new Punishment(config.punishment, finalNumbers, this.atomsPerStructure);
+    this.motif = config.motif ? motifFromSymbols(config.motif.center, config.motif.neighbors, { where: 'field motif' }) : null;
     this.replay = new ReplayBuffer(this.species.length * grid.size);
     const all = gridSymmetries(grid);
     const n = config.training.symmetryCopies === 'all' ? all.length : Math.min(all.length, config.training.symmetryCopies);
@@ -160,11 +177,19 @@ export class Agent {
       if (result.ok) energy = result.energy;
       else failure = { kind: result.kind, message: result.message };
     }
-    const property = energy ?? Infinity; // a failed evaluation gets the worst reward
+    // P = E·f(s) (Methods eq. 5); a failed evaluation gets the worst reward
+    const motif = energy !== null && this.motif !== null ? hasMotif(structure, this.motif) : undefined;
+    const raw = energy === null ? Infinity : motif ? energy * (1 + this.config.motif!.lambda) : energy;
+    // punishment of repeated structures (Methods eq. 4) re-scores the whole buffer when it grows
+    const e = this.replay.episodes;
+    this.rawProperties.push(raw);
+    const punished = this.punishment.observe(e, energy === null ? null : structure);
+    const property = this.punishment.property(e, raw);
     const t2 = performance.now();
 
     // Training phase: remember the episode, then Adam steps on batches from the replay buffer.
     this.replay.add(actions, property);
+    if (punished) this.replay.setProperties(this.rawProperties.map((r, i) => this.punishment.property(i, r)));
     let loss: number | null = null;
     if (this.trainer) {
       for (let s = 0; s < this.config.training.stepsPerEpisode; s++) {
@@ -185,6 +210,8 @@ export class Agent {
       energy,
       failure,
       property: Number.isFinite(property) ? property : null,
+      ...(motif !== undefined ? { motif } : {}),
+      ...(punished ? { punished } : {}),
       bestEnergy: this.bestEnergy,
       reachedReference: reached,
       loss,
@@ -315,6 +342,29 @@ export class Agent {
     build.input[action] = 1;
   }
 
+  /**
+   * Whether the stoichiometry fits: random builds (with their own generator, so
+   * the run's random sequence is untouched) until one places every atom.
+   * Returns the most atoms placed when none of `tries` builds completes.
+   */
+  feasibility(tries = 50): { ok: boolean; placed: number } {
+    const rng = new Rng(0x5eed);
+    let most = 0;
+    for (let i = 0; i < tries; i++) {
+      const build = this.newBuild();
+      let placed = 0;
+      while (placed < build.total) {
+        const a = randomAction(this.allowedActions(build), rng);
+        if (a < 0) break;
+        this.place(build, a);
+        placed++;
+      }
+      if (placed === build.total) return { ok: true, placed };
+      most = Math.max(most, placed);
+    }
+    return { ok: false, placed: most };
+  }
+
   /** Rebuilds the structure of an episode from its actions (template first). */
   structureFromActions(actions: ArrayLike<number>): Atoms {
     const build = this.newBuild();
@@ -356,6 +406,8 @@ export class Agent {
       replay: this.replay.snapshot(),
       bestEnergy: this.bestEnergy,
       firstReferenceEpisode: this.firstReferenceEpisode,
+      rawProperties: Float64Array.from(this.rawProperties),
+      punished: [...this.punishment.punished],
     };
   }
 
@@ -369,6 +421,14 @@ export class Agent {
       this.trainer!.setState(s.adam);
     }
     this.replay = ReplayBuffer.restore(this.species.length * this.grid.size, s.replay);
+    this.rawProperties = Array.from(s.rawProperties);
+    if (this.config.punishment.enabled) {
+      for (let e = 0; e < this.rawProperties.length; e++) {
+        const ok = Number.isFinite(this.rawProperties[e]);
+        this.punishment.record(e, ok ? this.structureFromActions(this.replay.episodeActions(e)) : null);
+      }
+    }
+    this.punishment.restorePunished(s.punished);
     this.bestEnergy = s.bestEnergy;
     this.firstReferenceEpisode = s.firstReferenceEpisode;
   }

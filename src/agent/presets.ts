@@ -23,6 +23,8 @@ export const COMMON = {
     stepsPerEpisode: 1,
     threads: 1,
   },
+  punishment: { enabled: false, amplitude: 0.25, sigma: 2, sameDistance: 0.5, repeats: 5, window: 25 },
+  motif: null,
   calculator: { name: 'tersoff', options: {} },
   success: { reference: null, threshold: 0.05 },
   run: { episodes: 2000, seed: 1, checkpointEvery: 1, policy: 'asla' },

@@ -77,6 +77,27 @@ export interface ProblemConfig {
     /** Worker threads for the training step. */
     threads: number;
   };
+  /** Exploration via punishment of repeated structures (Methods eq. 4). */
+  punishment: {
+    enabled: boolean;
+    /** A, eV per atom of the structure. */
+    amplitude: number;
+    /** σ in bag-of-bonds units (e²/Å). */
+    sigma: number;
+    /** Bag-of-bonds distance below which two final structures are the same. */
+    sameDistance: number;
+    /** A structure built this many times within the last `window` episodes is punished. */
+    repeats: number;
+    window: number;
+  };
+  /** Property modification (Methods eq. 5): P = E·(1 + λ) when the structure holds the motif. */
+  motif: {
+    /** Element at the centre of the motif, e.g. 'C'. */
+    center: string;
+    /** Minimum counts of bonded neighbour elements, e.g. {C: 1, O: 2}. */
+    neighbors: Record<string, number>;
+    lambda: number;
+  } | null;
   calculator: {
     name: string;
     /** Calculator-specific options (e.g. Tersoff parameter file). */
@@ -199,6 +220,15 @@ const schema = object({
     stepsPerEpisode: num({ int: true, min: 0 }),
     threads: num({ int: true, min: 1, max: 64 }),
   }),
+  punishment: object({
+    enabled: bool,
+    amplitude: num({ min: 0 }),
+    sigma: num({ gt: 0 }),
+    sameDistance: num({ min: 0 }),
+    repeats: num({ int: true, min: 1 }),
+    window: num({ int: true, min: 1 }),
+  }),
+  motif: nullable(object({ center: str, neighbors: record(num({ int: true, min: 0 })), lambda: num() })),
   calculator: object({ name: str, options: anyRecord }),
   success: object({ reference: nullable(oneOf('graphene')), threshold: num({ min: 0 }) }),
   run: object({

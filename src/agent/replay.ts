@@ -90,6 +90,26 @@ export class ReplayBuffer {
     return e;
   }
 
+  /**
+   * Replaces every episode's property (the punishment of Methods eq. 4 changes
+   * the properties of episodes that built a structure once it is punished) and
+   * recomputes the best property of each state-action pair and the best episode.
+   */
+  setProperties(properties: ArrayLike<number>): void {
+    if (properties.length !== this.properties.length) throw new Error('setProperties: one property per episode');
+    this.properties = Array.from(properties);
+    this.bestByKey.clear();
+    this.bestEpisode = -1;
+    for (let e = 0; e < this.properties.length; e++) {
+      const property = this.properties[e];
+      for (const k of this.stepKeys(e)) {
+        const prev = this.bestByKey.get(k);
+        if (prev === undefined || property < prev) this.bestByKey.set(k, property);
+      }
+      if (Number.isFinite(property) && (this.bestEpisode < 0 || property < this.properties[this.bestEpisode])) this.bestEpisode = e;
+    }
+  }
+
   /** Zobrist keys of every state-action pair of episode e, in step order. */
   stepKeys(e: number): number[] {
     const acts = this.episodeActions(e);
