@@ -99,6 +99,16 @@ export class Run {
     }
 
     const agent = new Agent({ config, grid, template, calculator, referenceEnergy });
+    if (!opts.resume) {
+      const fit = agent.feasibility();
+      if (!fit.ok) {
+        await calculator.close?.();
+        throw new InputError(
+          `impossible stoichiometry: random builds placed at most ${fit.placed} of ${agent.counts.reduce((a, b) => a + b, 0)} atoms on the grid (c1 = ${config.c1}${config.c2 !== null ? `, c2 = ${config.c2}` : ''}, ${config.forbidden.length} forbidden points)`,
+          'field stoichiometry',
+        );
+      }
+    }
     let startEpisode = 0;
     if (opts.resume) {
       const cp = loadCheckpoint(join(dir, 'checkpoint.json'), warn) as Checkpoint | null;
@@ -139,6 +149,8 @@ export class Run {
       }
       if (record.episode % this.config.run.checkpointEvery === 0 || record.episode === target) this.checkpoint();
       opts.onEpisode?.(record, this);
+      // let signal handlers run: a purely synchronous calculator would otherwise keep the event loop busy
+      await new Promise((r) => setImmediate(r));
     }
     if (this.agent.episode % this.config.run.checkpointEvery !== 0) this.checkpoint();
     const summary = this.summary(performance.now() - started, this.agent.episode - first, failures);
