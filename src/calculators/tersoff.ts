@@ -205,6 +205,7 @@ export class TersoffCalculator implements Calculator {
   private uy = new Float64Array(0);
   private uz = new Float64Array(0);
   private type = new Int32Array(0);
+  private rsq = new Float64Array(0);
   private elem = new Int32Array(0);
 
   constructor(params: TersoffParameters) {
@@ -295,12 +296,14 @@ export class TersoffCalculator implements Calculator {
       this.uy = new Float64Array(size);
       this.uz = new Float64Array(size);
       this.type = new Int32Array(size);
+      this.rsq = new Float64Array(size);
     }
     const { offsets, indices, vectors, distances } = list;
     const ux = this.ux;
     const uy = this.uy;
     const uz = this.uz;
     const type = this.type;
+    const rsqs = this.rsq;
     const P = this.p;
     const T = this.triplet;
     const nel = this.nel;
@@ -315,10 +318,15 @@ export class TersoffCalculator implements Calculator {
         if (!(r > 0)) {
           throw new CalculationFailure('invalid-structure', `atoms ${i} and ${indices[q]} coincide`);
         }
+        const vx = vectors[3 * q];
+        const vy = vectors[3 * q + 1];
+        const vz = vectors[3 * q + 2];
         const inv = 1 / r;
-        ux[q] = vectors[3 * q] * inv;
-        uy[q] = vectors[3 * q + 1] * inv;
-        uz[q] = vectors[3 * q + 2] * inv;
+        ux[q] = vx * inv;
+        uy[q] = vy * inv;
+        uz[q] = vz * inv;
+        // LAMMPS tests cutoffs on the squared length summed from the components.
+        rsqs[q] = vx * vx + vy * vy + vz * vz;
         type[q] = elem[indices[q]];
       }
       const rowBase = elem[i] * nel;
@@ -329,8 +337,7 @@ export class TersoffCalculator implements Calculator {
         const dx = vectors[3 * q];
         const dy = vectors[3 * q + 1];
         const dz = vectors[3 * q + 2];
-        const rsq = dx * dx + dy * dy + dz * dz;
-        if (rsq > P[o + P_CUTSQ]) continue;
+        if (rsqs[q] > P[o + P_CUTSQ]) continue;
         const rij = distances[q];
         const fcij = cutoffFunction(P, o, rij);
 
@@ -350,11 +357,8 @@ export class TersoffCalculator implements Calculator {
         for (let s = start; s < end; s++) {
           if (s === q) continue;
           const ok = STRIDE * T[ijBase + type[s]];
+          if (rsqs[s] > P[ok + P_CUTSQ]) continue;
           const rik = distances[s];
-          const ex = vectors[3 * s];
-          const ey = vectors[3 * s + 1];
-          const ez = vectors[3 * s + 2];
-          if (ex * ex + ey * ey + ez * ez > P[ok + P_CUTSQ]) continue;
           const costheta = uxq * ux[s] + uyq * uy[s] + uzq * uz[s];
           const hc = P[ok + P_H] - costheta;
           const g = P[ok + P_GAMMA] * (1.0 + P[ok + P_C2D2] - P[ok + P_C2] / (P[ok + P_D2] + hc * hc));
