@@ -7,6 +7,7 @@ import { atomicNumber } from '../structure/elements.js';
 import type { BuildingGrid } from '../grid/index.js';
 import type { ProblemConfig } from './problem.js';
 import { InputError } from '../util/errors.js';
+import { MOLECULE_PRESETS } from './presets-molecules.js';
 
 /** Settings shared by every problem unless it says otherwise (Methods). */
 export const COMMON = {
@@ -70,7 +71,7 @@ const GRAPHENE_SMALL: ProblemConfig = {
   run: { ...structuredClone(GRAPHENE.run), episodes: 500 },
 };
 
-export const PRESETS: Record<string, ProblemConfig> = { graphene: GRAPHENE, 'graphene-small': GRAPHENE_SMALL };
+export const PRESETS: Record<string, ProblemConfig> = { graphene: GRAPHENE, 'graphene-small': GRAPHENE_SMALL, ...MOLECULE_PRESETS };
 
 export function presetNames(): string[] {
   return Object.keys(PRESETS);

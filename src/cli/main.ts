@@ -31,6 +31,7 @@ usage:
   asla slurm submit --resume DIR [--dry-run]       (resubmits the unfinished agents)
   asla slurm status DIR [--json]
   asla stats DIR... [--json] [--csv FILE] [--threshold eV/atom] [--label NAME ...]
+  asla molecules RUN_DIR... [--json] [--all] [--no-smiles] [--limit N]
 
 problems: ${presetNames().join(', ')}; CONFIG is a YAML or JSON file (may start with 'preset: NAME')
 calculators: ${CALCULATOR_NAMES.join(', ')}`;
@@ -48,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./slurm.js')).cmdSlurm(rest);
     case 'stats':
       return (await import('./stats.js')).cmdStats(rest);
+    case 'molecules':
+      return (await import('./molecules.js')).cmdMolecules(rest);
     case 'presets':
       for (const n of presetNames()) process.stdout.write(`${n}\n`);
       return 0;

@@ -1,0 +1,48 @@
+/**
+ * `asla molecules RUN_DIR... [--json] [--all] [--no-smiles] [--limit N]`: how
+ * often each product (set of molecules) was built in greedy episodes, as
+ * Fig. 5b–e count them (see src/search/molecules.ts).
+ */
+import { parseArgs } from 'node:util';
+import { countProducts, formatProducts } from '../search/molecules.js';
+import { InputError } from '../util/errors.js';
+
+export const MOLECULES_USAGE = `usage: asla molecules RUN_DIR... [--json] [--all] [--no-smiles] [--limit N]
+  RUN_DIR: a run directory or a folder of them (an ensemble)
+  --all        count every episode, not only the greedy ones (Fig. 5b–e count greedy builds)
+  --no-smiles  do not call Open Babel (built-in connectivity keys only)
+  --limit N    show the N most built products in the table (JSON always has all)`;
+
+export async function cmdMolecules(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'boolean' },
+        all: { type: 'boolean' },
+        'no-smiles': { type: 'boolean' },
+        limit: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new InputError((e as Error).message.split('\n')[0]);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(MOLECULES_USAGE + '\n');
+    return 0;
+  }
+  if (positionals.length === 0) throw new InputError(`missing RUN_DIR\n${MOLECULES_USAGE}`);
+  let limit: number | undefined;
+  if (values.limit !== undefined) {
+    limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new InputError(`must be an integer ≥ 1, got '${values.limit}'`, '--limit');
+  }
+  const report = await countProducts(positionals, { all: Boolean(values.all), smiles: values['no-smiles'] ? false : 'auto' });
+  process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatProducts(report, { limit }));
+  return 0;
+}
