@@ -198,7 +198,7 @@ export class TersoffCalculator implements Calculator {
   /** Entry index of triplet (i, j, k) at (i·nel + j)·nel + k, −1 if missing. */
   private readonly triplet: Int32Array;
   private readonly p: Float64Array;
-  private readonly checkedSets = new Set<string>();
+  private readonly checkedSets = new Set<number | string>();
   private readonly search = new NeighborSearch();
   // Per-pair scratch, reused between calls.
   private ux = new Float64Array(0);
@@ -384,8 +384,9 @@ export class TersoffCalculator implements Calculator {
   /** Element index per atom; InputError naming the file and the first missing triplet. */
   private checkElements(atoms: Atoms, elem: Int32Array): void {
     const numbers = atoms.numbers;
-    let key = '';
+    // Set of elements present: a bit mask (files rarely name more than 30 elements), else a string.
     let mask = 0;
+    let many = false;
     for (let i = 0; i < numbers.length; i++) {
       const z = numbers[i];
       const e = z >= 0 && z <= MAX_Z ? this.elementOfZ[z] : -1;
@@ -394,13 +395,18 @@ export class TersoffCalculator implements Calculator {
       }
       elem[i] = e;
       if (e < 30) mask |= 1 << e;
-      else key += `,${e}`;
+      else many = true;
     }
-    key = mask + key;
-    if (this.checkedSets.has(key)) return;
-    const present: number[] = [];
-    for (let e = 0; e < this.nel; e++) {
-      if (e < 30 ? mask & (1 << e) : key.includes(`,${e}`)) present.push(e);
+    let present: number[];
+    let key: number | string = mask;
+    if (!many) {
+      if (this.checkedSets.has(mask)) return;
+      present = [];
+      for (let e = 0; e < 30; e++) if (mask & (1 << e)) present.push(e);
+    } else {
+      present = [...new Set(elem.subarray(0, numbers.length))].sort((a, b) => a - b);
+      key = present.join(',');
+      if (this.checkedSets.has(key)) return;
     }
     const nel = this.nel;
     for (const a of present) {

@@ -45,7 +45,7 @@ export interface NeighborList {
 }
 
 /** Up to this many atoms the pair search (no ghosts, no bins) is used by default. */
-const SMALL_SYSTEM = 64;
+const SMALL_SYSTEM = 100;
 
 export class NeighborSearch {
   /** Largest system searched pair by pair; larger ones use ghosts and bins. */
@@ -85,6 +85,15 @@ export class NeighborSearch {
   private stN = new Int32Array(0);
   private stV = new Float64Array(0);
   private stD2 = new Float64Array(0);
+  private strip = new Int32Array(0);
+  private stripItems = new Int32Array(0);
+  private stripStart = new Int32Array(0);
+  // Pair-path settings read by pairImages.
+  private pr0 = 0;
+  private pr1 = 0;
+  private pr2 = 0;
+  private pp = 0;
+  private pcut2 = 0;
 
   /**
    * Builds the list. The returned arrays are views into buffers that the next
@@ -223,13 +232,13 @@ export class NeighborSearch {
    * Small systems: every pair i ≤ j once, with the image shifts n along each
    * periodic axis restricted to |Δf_k + n_k| ≤ cutoff / h_k (a necessary
    * condition, since the distance is at least that fraction times the height),
-   * which rejects most pairs with a few comparisons. Each found pair is staged
-   * in both directions, then sorted into rows.
+   * which rejects most pairs with a few comparisons; when the cell is at least
+   * four cutoffs long along some axis, only pairs in the same or adjacent 1D
+   * strips along it are tested. Each found pair is staged in both directions,
+   * then sorted into rows.
    */
   private pairSearch(n: number, pbc: readonly boolean[], s0: number, s1: number, s2: number, cut2: number): number {
     const frac = this.frac;
-    const w = this.wrapped;
-    const F = this.frame;
     const p0 = pbc[0];
     const p1 = pbc[1];
     const p2 = pbc[2];
@@ -237,54 +246,121 @@ export class NeighborSearch {
     const r0 = s0 * (1 + 1e-12) + 1e-12;
     const r1 = s1 * (1 + 1e-12) + 1e-12;
     const r2 = s2 * (1 + 1e-12) + 1e-12;
+    this.pr0 = r0;
+    this.pr1 = r1;
+    this.pr2 = r2;
+    this.pp = (p0 ? 1 : 0) | (p1 ? 2 : 0) | (p2 ? 4 : 0);
+    this.pcut2 = cut2;
     let ns = 0;
-    for (let i = 0; i < n; i++) {
-      const fi0 = frac[3 * i];
-      const fi1 = frac[3 * i + 1];
-      const fi2 = frac[3 * i + 2];
-      for (let j = i; j < n; j++) {
-        const d0 = frac[3 * j] - fi0;
-        const d1 = frac[3 * j + 1] - fi1;
-        const d2 = frac[3 * j + 2] - fi2;
-        let lo0 = 0;
-        let hi0 = 0;
-        let lo1 = 0;
-        let hi1 = 0;
-        let lo2 = 0;
-        let hi2 = 0;
-        if (p0) {
-          lo0 = Math.ceil(-r0 - d0);
-          hi0 = Math.floor(r0 - d0);
-          if (lo0 > hi0) continue;
-        } else if (d0 > r0 || d0 < -r0) continue;
-        if (p1) {
-          lo1 = Math.ceil(-r1 - d1);
-          hi1 = Math.floor(r1 - d1);
-          if (lo1 > hi1) continue;
-        } else if (d1 > r1 || d1 < -r1) continue;
-        if (p2) {
-          lo2 = Math.ceil(-r2 - d2);
-          hi2 = Math.floor(r2 - d2);
-          if (lo2 > hi2) continue;
-        } else if (d2 > r2 || d2 < -r2) continue;
-        const bx = w[3 * j] - w[3 * i];
-        const by = w[3 * j + 1] - w[3 * i + 1];
-        const bz = w[3 * j + 2] - w[3 * i + 2];
-        for (let a = lo0; a <= hi0; a++) {
-          for (let b = lo1; b <= hi1; b++) {
-            for (let c = lo2; c <= hi2; c++) {
-              if (i === j && a === 0 && b === 0 && c === 0) continue;
-              const dx = bx + a * F[0] + b * F[3] + c * F[6];
-              const dy = by + a * F[1] + b * F[4] + c * F[7];
-              const dz = bz + a * F[2] + b * F[5] + c * F[8];
-              const dd = dx * dx + dy * dy + dz * dz;
-              if (dd > cut2) continue;
-              if (ns + 2 > this.stI.length) this.growStage(2 * ns + 64);
-              ns = this.stage(ns, i, j, a, b, c, dx, dy, dz, dd);
-              // A self-image pair (i = j) meets its reverse (−n) in this same loop.
-              if (i !== j) ns = this.stage(ns, j, i, -a, -b, -c, -dx, -dy, -dz, dd);
-            }
+    // Pre-check reach per axis: usable only when it is below half a cell
+    // (then the nearest image decides); 0 disables the check on that axis.
+    const q0 = !p0 || r0 < 0.5 ? r0 : 0;
+    const q1 = !p1 || r1 < 0.5 ? r1 : 0;
+    const q2 = !p2 || r2 < 0.5 ? r2 : 0;
+    // 1D strips at least the cutoff wide along the axis that gets the most of
+    // them: only atoms in the same or adjacent strips can be neighbours.
+    let axis = -1;
+    let nb = 0;
+    let lo = 0;
+    let width = 1;
+    const reach = [r0, r1, r2];
+    for (let k = 0; k < 3; k++) {
+      let kLo = 0;
+      let span = 1;
+      if (!pbc[k]) {
+        kLo = Infinity;
+        let kHi = -Infinity;
+        for (let i = 0; i < n; i++) {
+          const f = frac[3 * i + k];
+          if (f < kLo) kLo = f;
+          if (f > kHi) kHi = f;
+        }
+        span = kHi - kLo;
+      }
+      const kNb = Math.floor(span / reach[k]);
+      if (kNb > nb) {
+        nb = kNb;
+        axis = k;
+        lo = kLo;
+        width = span / kNb;
+      }
+    }
+    if (nb >= 4) {
+      const wrap = pbc[axis];
+      if (this.strip.length < n) this.strip = new Int32Array(n);
+      if (this.stripItems.length < n) this.stripItems = new Int32Array(n);
+      if (this.stripStart.length < nb + 2) this.stripStart = new Int32Array(nb + 2);
+      const strip = this.strip;
+      const items = this.stripItems;
+      const start = this.stripStart;
+      start.fill(0, 0, nb + 2);
+      for (let i = 0; i < n; i++) {
+        let b = Math.floor((frac[3 * i + axis] - lo) / width);
+        if (b >= nb) b = nb - 1;
+        if (b < 0) b = 0;
+        strip[i] = b;
+        start[b + 2]++;
+      }
+      for (let b = 0; b < nb; b++) start[b + 2] += start[b + 1];
+      for (let i = 0; i < n; i++) items[start[strip[i] + 1]++] = i;
+      // Now strip b holds items[start[b] .. start[b+1]).
+      for (let i = 0; i < n; i++) {
+        const b = strip[i];
+        const fi0 = frac[3 * i];
+        const fi1 = frac[3 * i + 1];
+        const fi2 = frac[3 * i + 2];
+        for (let db = -1; db <= 1; db++) {
+          let bb = b + db;
+          if (bb < 0 || bb >= nb) {
+            if (!wrap) continue;
+            bb = bb < 0 ? nb - 1 : 0;
           }
+          for (let t = start[bb]; t < start[bb + 1]; t++) {
+            const j = items[t];
+            if (j < i) continue;
+            // Cheap rejection before the image enumeration: the nearest image's
+            // fractional separation along each axis already exceeds the reach.
+            if (q0 > 0) {
+              let d = frac[3 * j] - fi0;
+              if (p0) d -= Math.round(d);
+              if (d > q0 || d < -q0) continue;
+            }
+            if (q1 > 0) {
+              let d = frac[3 * j + 1] - fi1;
+              if (p1) d -= Math.round(d);
+              if (d > q1 || d < -q1) continue;
+            }
+            if (q2 > 0) {
+              let d = frac[3 * j + 2] - fi2;
+              if (p2) d -= Math.round(d);
+              if (d > q2 || d < -q2) continue;
+            }
+            ns = this.pairImages(i, j, ns);
+          }
+        }
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const fi0 = frac[3 * i];
+        const fi1 = frac[3 * i + 1];
+        const fi2 = frac[3 * i + 2];
+        for (let j = i; j < n; j++) {
+          if (q0 > 0) {
+            let d = frac[3 * j] - fi0;
+            if (p0) d -= Math.round(d);
+            if (d > q0 || d < -q0) continue;
+          }
+          if (q1 > 0) {
+            let d = frac[3 * j + 1] - fi1;
+            if (p1) d -= Math.round(d);
+            if (d > q1 || d < -q1) continue;
+          }
+          if (q2 > 0) {
+            let d = frac[3 * j + 2] - fi2;
+            if (p2) d -= Math.round(d);
+            if (d > q2 || d < -q2) continue;
+          }
+          ns = this.pairImages(i, j, ns);
         }
       }
     }
@@ -319,6 +395,62 @@ export class NeighborSearch {
       shifts[3 * q] = stN[3 * t] - ws[3 * j] + ws[3 * i];
       shifts[3 * q + 1] = stN[3 * t + 1] - ws[3 * j + 1] + ws[3 * i + 1];
       shifts[3 * q + 2] = stN[3 * t + 2] - ws[3 * j + 2] + ws[3 * i + 2];
+    }
+    return ns;
+  }
+
+  /** Stages every image pair i → j + n within the cutoff (and its reverse when i ≠ j). */
+  private pairImages(i: number, j: number, ns: number): number {
+    const frac = this.frac;
+    const r0 = this.pr0;
+    const r1 = this.pr1;
+    const r2 = this.pr2;
+    const pp = this.pp;
+    const d0 = frac[3 * j] - frac[3 * i];
+    const d1 = frac[3 * j + 1] - frac[3 * i + 1];
+    const d2 = frac[3 * j + 2] - frac[3 * i + 2];
+    let lo0 = 0;
+    let hi0 = 0;
+    let lo1 = 0;
+    let hi1 = 0;
+    let lo2 = 0;
+    let hi2 = 0;
+    if (pp & 1) {
+      lo0 = Math.ceil(-r0 - d0);
+      hi0 = Math.floor(r0 - d0);
+      if (lo0 > hi0) return ns;
+    } else if (d0 > r0 || d0 < -r0) return ns;
+    if (pp & 2) {
+      lo1 = Math.ceil(-r1 - d1);
+      hi1 = Math.floor(r1 - d1);
+      if (lo1 > hi1) return ns;
+    } else if (d1 > r1 || d1 < -r1) return ns;
+    if (pp & 4) {
+      lo2 = Math.ceil(-r2 - d2);
+      hi2 = Math.floor(r2 - d2);
+      if (lo2 > hi2) return ns;
+    } else if (d2 > r2 || d2 < -r2) return ns;
+    const w = this.wrapped;
+    const F = this.frame;
+    const cut2 = this.pcut2;
+    const bx = w[3 * j] - w[3 * i];
+    const by = w[3 * j + 1] - w[3 * i + 1];
+    const bz = w[3 * j + 2] - w[3 * i + 2];
+    for (let a = lo0; a <= hi0; a++) {
+      for (let b = lo1; b <= hi1; b++) {
+        for (let c = lo2; c <= hi2; c++) {
+          if (i === j && a === 0 && b === 0 && c === 0) continue;
+          const dx = bx + a * F[0] + b * F[3] + c * F[6];
+          const dy = by + a * F[1] + b * F[4] + c * F[7];
+          const dz = bz + a * F[2] + b * F[5] + c * F[8];
+          const dd = dx * dx + dy * dy + dz * dz;
+          if (dd > cut2) continue;
+          if (ns + 2 > this.stI.length) this.growStage(2 * ns + 64);
+          ns = this.stage(ns, i, j, a, b, c, dx, dy, dz, dd);
+          // A self-image pair (i = j) meets its reverse (−n) in this same loop.
+          if (i !== j) ns = this.stage(ns, j, i, -a, -b, -c, -dx, -dy, -dz, dd);
+        }
+      }
     }
     return ns;
   }

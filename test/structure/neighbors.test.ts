@@ -53,12 +53,14 @@ function bruteForce(atoms: Atoms, cutoff: number): Map<string, number> {
 }
 
 const BINNED = new NeighborSearch({ smallSystem: 0 });
+const PAIRS = new NeighborSearch({ smallSystem: Infinity });
 
-/** Checks the default search (pair path for small systems) and the forced ghost + bins path. */
+/** Checks the default search and both paths forced: pairs (with strips) and ghosts + bins. */
 function checkAgainstBruteForce(atoms: Atoms, cutoff: number, list: NeighborList, label: string): void {
   const ref = bruteForce(atoms, cutoff);
   checkList(atoms, cutoff, list, label, ref);
   checkList(atoms, cutoff, BINNED.build(atoms, cutoff), `${label} (binned)`, ref);
+  checkList(atoms, cutoff, PAIRS.build(atoms, cutoff), `${label} (pairs)`, ref);
 }
 
 function checkList(atoms: Atoms, cutoff: number, list: NeighborList, label: string, ref: Map<string, number>): void {
@@ -241,6 +243,12 @@ test('binned search (large systems, strongly sheared cells) equals brute force',
     positions: Array.from({ length: 240 }, () => 2000 * rng.next()),
   });
   checkAgainstBruteForce(sparse, 150, neighborList(sparse, 150), 'sparse');
+  // Long thin cells: many strips along the long axis, periodic or not.
+  for (const pbc of [PBCS[0], PBCS[1], PBCS[3], PBCS[4], PBCS[5]]) {
+    const cell = [30, 1, 0, 0.5, 4, 0, -1, 0.7, 5];
+    const atoms = randomAtoms(rng, 40, cell, pbc);
+    checkAgainstBruteForce(atoms, 2.4, neighborList(atoms, 2.4), `long cell pbc ${pbc}`);
+  }
 });
 
 test('NeighborSearch reuses its buffers and gives the same lists', () => {
