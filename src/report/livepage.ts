@@ -52,6 +52,7 @@ function renderTable() {
     const pct = a.target ? Math.min(100, 100 * a.episodes / a.target) : 0;
     tr.innerHTML = '<td>' + esc(a.name) + '</td><td><span class="bar"><span style="width:' + pct.toFixed(1) + '%"></span></span>' + a.episodes + (a.target ? ' / ' + a.target : '') +
       '</td><td>' + fmt(a.lastEnergy) + '</td><td>' + fmt(a.bestEnergy) + '</td><td>' + (a.bestEpisode ?? '–') + '</td><td>' + fmt(a.referenceEnergy) + '</td><td>' + (a.firstReference ?? 'not yet') + '</td>';
+    if (a.error) tr.title = a.error;
     tr.onclick = () => { st.sel = a.agent; st.manual = true; renderTable(); refresh(true); };
     tb.appendChild(tr);
   }
@@ -102,7 +103,8 @@ es.addEventListener('hello', (e) => {
   st.agents = d.agents;
   if (st.sel === null) st.sel = st.agents.reduce((b, x) => (x.updated > b.updated ? x : b), st.agents[0]).agent;
   renderTable(); refresh(true);
-  $('status').textContent = 'connected · following ' + d.agents.length + ' agent(s)';
+  const bad = d.agents.filter((a) => a.error);
+  $('status').textContent = 'connected · following ' + d.agents.length + ' agent(s)' + (bad.length ? ' · cannot read ' + bad.map((a) => a.name + ': ' + a.error).join('; ') : '');
 });
 es.addEventListener('episode', (e) => {
   const d = JSON.parse(e.data);

@@ -47,6 +47,8 @@ interface AgentView {
   mtimeMs: number;
   replayer: BuildReplayer | null;
   updated: number;
+  /** Why the run could not be read (shown on the page), or null. */
+  error: string | null;
 }
 
 function progressOf(a: AgentView, k: number) {
@@ -61,7 +63,8 @@ function progressOf(a: AgentView, k: number) {
     name: a.name,
     problem: r?.config.name ?? null,
     episodes: last?.episode ?? 0,
-    target: r?.config.run.episodes ?? null,
+    // the configured episodes; a run resumed with a larger --episodes has gone past it: no target shown
+    target: r && r.config.run.episodes >= (last?.episode ?? 0) ? r.config.run.episodes : null,
     actions: last?.actions.length ?? 0,
     lastEnergy: last?.energy != null ? last.energy / n : null,
     bestEnergy: best ? best.energy! / n : null,
@@ -69,13 +72,14 @@ function progressOf(a: AgentView, k: number) {
     referenceEnergy: r?.referenceEnergy != null ? r.referenceEnergy / n : null,
     firstReference: eps.find((e) => e.reachedReference)?.episode ?? null,
     updated: a.updated,
+    error: a.error,
   };
 }
 
 export async function startLiveServer(opts: ServeOptions): Promise<LiveServer> {
   const dir = opts.dir;
   const host = opts.host ?? '127.0.0.1';
-  const agents: AgentView[] = agentDirs(dir).map((d) => ({ name: basename(d), dir: d, run: null, size: -1, mtimeMs: 0, replayer: null, updated: 0 }));
+  const agents: AgentView[] = agentDirs(dir).map((d) => ({ name: basename(d), dir: d, run: null, size: -1, mtimeMs: 0, replayer: null, updated: 0, error: null }));
   const clients = new Set<ServerResponse>();
   const cache = new Map<string, string>();
 
@@ -94,9 +98,11 @@ export async function startLiveServer(opts: ServeOptions): Promise<LiveServer> {
         const fresh = loadRun(a.dir); // best.extxyz and summary change with the episodes
         a.run = fresh;
       }
-    } catch {
-      return []; // a file mid-write: next poll
+    } catch (e) {
+      a.error = (e as Error).message.split('\n')[0]; // a file mid-write (next poll) or a run this asla cannot read
+      return [];
     }
+    a.error = null;
     a.size = size;
     a.mtimeMs = st?.mtimeMs ?? 0;
     const eps = a.run.episodes;
@@ -132,7 +138,7 @@ export async function startLiveServer(opts: ServeOptions): Promise<LiveServer> {
     if (!Number.isInteger(k) || k < 0 || k >= agents.length) throw new HttpError(404, `no agent ${url.searchParams.get('agent')}`);
     const a = agents[k];
     refresh(a);
-    if (!a.run) throw new HttpError(404, `agent ${a.name} has no readable run yet`);
+    if (!a.run) throw new HttpError(404, `agent ${a.name} has no readable run${a.error ? `: ${a.error}` : ' yet'}`);
     return Object.assign(a, { index: k });
   }
 
