@@ -8,6 +8,7 @@
  *   gpaw     GPAW through ASE with the paper's settings for the problem (options override them)
  *   emt      ASE's EMT through the same worker (fast; Ag/Cu/Au/… and H, C, N, O)
  */
+import { spawnSync } from 'node:child_process';
 import type { Calculator } from './calculator.js';
 import type { ProblemConfig } from '../agent/problem.js';
 import { InputError } from '../util/errors.js';
@@ -19,6 +20,7 @@ export * from './calculator.js';
 export { TersoffCalculator } from './tersoff.js';
 export { XtbCalculator } from './xtb.js';
 export { AseCalculator, gpawSettings } from './ase.js';
+export { CachedCalculator } from './cache.js';
 
 export const CALCULATOR_NAMES = ['tersoff', 'xtb', 'ase', 'gpaw', 'emt'] as const;
 
@@ -52,6 +54,11 @@ export async function createCalculator(name: string, options: Record<string, unk
     }
     case 'xtb':
       checkKeys(name, options, ['method', 'threads', 'concurrency', 'timeoutMs', 'charge', 'uhf', 'executable', 'retryEtemp', 'vacuum']);
+      {
+        const exe = typeof options.executable === 'string' ? options.executable : 'xtb';
+        const probe = spawnSync(exe, ['--version'], { stdio: 'ignore', timeout: 30000 });
+        if (probe.error) throw new InputError(`'${exe}' not found (Debian: apt-get install xtb)`, 'calculator xtb');
+      }
       return new XtbCalculator(options as XtbOptions);
     case 'ase': {
       checkKeys(name, options, ASE_KEYS);

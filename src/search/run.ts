@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Agent, type AgentState, type EpisodeRecord } from '../agent/agent.js';
 import { referenceCandidates, templateAtoms } from '../agent/presets.js';
 import { validateProblem, type ProblemConfig } from '../agent/problem.js';
-import { createCalculator } from '../calculators/index.js';
+import { CachedCalculator, createCalculator } from '../calculators/index.js';
 import type { Calculator } from '../calculators/calculator.js';
 import { evaluate } from '../calculators/calculator.js';
 import { BuildingGrid } from '../grid/index.js';
@@ -79,7 +79,10 @@ export class Run {
 
     const grid = new BuildingGrid({ cell: config.cell, ...config.grid });
     const template = templateAtoms(config);
-    const calculator = opts.calculator ?? (await createCalculator(config.calculator.name, config.calculator.options, config));
+    // repeated builds (greedy episodes, a stuck agent) are not evaluated twice
+    const calculator = new CachedCalculator(opts.calculator ?? (await createCalculator(config.calculator.name, config.calculator.options, config)), {
+      maxEntries: 20000,
+    });
 
     // the reference for success, with this run's calculator (the best snapped candidate)
     let reference: Atoms | null = null;
