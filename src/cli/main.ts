@@ -32,6 +32,9 @@ usage:
   asla slurm status DIR [--json]
   asla stats DIR... [--json] [--csv FILE] [--threshold eV/atom] [--label NAME ...]
   asla molecules RUN_DIR... [--json] [--all] [--no-smiles] [--limit N]
+  asla render RUN_DIR --episode E [--step T] [--format svg|png] [--out FILE]   (or --best, --energy)
+  asla report DIR [--out OUT] [--episodes E1,E2,...] [--stats STATS.json]
+  asla serve DIR [--port P]
 
 problems: ${presetNames().join(', ')}; CONFIG is a YAML or JSON file (may start with 'preset: NAME')
 calculators: ${CALCULATOR_NAMES.join(', ')}`;
@@ -51,6 +54,12 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./stats.js')).cmdStats(rest);
     case 'molecules':
       return (await import('./molecules.js')).cmdMolecules(rest);
+    case 'render':
+      return (await import('./render.js')).cmdRender(rest);
+    case 'report':
+      return (await import('./report.js')).cmdReport(rest);
+    case 'serve':
+      return (await import('./serve.js')).cmdServe(rest);
     case 'presets':
       for (const n of presetNames()) process.stdout.write(`${n}\n`);
       return 0;
