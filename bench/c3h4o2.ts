@@ -6,6 +6,7 @@
  *
  *   node dist/bench/c3h4o2.js [--agents 2] [--episodes 2000] [--parallel 2]
  *        [--out bench-runs/c3h4o2] [--seed-base 1] [--groups plain,C-C-2O] [--lambda 0.2] [--set key=value ...]
+ *   node dist/bench/c3h4o2.js --report [--out ...] [--groups ...]   (no runs: report what the run directories hold)
  *   node dist/bench/c3h4o2.js --bob [--copies 200]
  *
  * Groups: `plain` (the c3h4o2 preset) and any of the Fig. 5c–e motifs
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     bob: { type: 'boolean', default: false },
     copies: { type: 'string', default: '200' },
     lambda: { type: 'string' },
+    report: { type: 'boolean', default: false },
   },
 });
 
@@ -86,7 +88,7 @@ async function runBenchmark(): Promise<void> {
     });
   };
 
-  const queue = [...jobs];
+  const queue = values.report ? [] : [...jobs];
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Number(values.parallel) }, async () => {
@@ -101,16 +103,18 @@ async function runBenchmark(): Promise<void> {
     agents,
     episodes,
     parallel: Number(values.parallel),
-    wallSeconds: Math.round(wall),
+    wallSeconds: values.report ? null : Math.round(wall),
     groups: {} as Record<string, unknown>,
   };
   for (const group of groups) {
     const dir = join(values.out!, group);
+    if (values.report && !existsSync(dir)) continue;
     const report = await countProducts([dir]);
     const times = meanTimes(report.runs.map((r) => r.dir));
     process.stderr.write(`\n== ${group} (${group === 'plain' ? 'no motif' : `motif ${group}`}) ==\n${formatProducts(report, { limit: 15 })}`);
     (result.groups as Record<string, unknown>)[group] = {
       motif: group === 'plain' ? null : motifOf(group),
+      episodesPerAgent: report.runs.map((r) => r.episodes),
       msPerEpisode: times,
       greedyBuilds: report.builds,
       failedGreedyBuilds: report.failed,
