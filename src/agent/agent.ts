@@ -16,6 +16,7 @@ import { chooseAction, randomAction, type ActionKind } from './policy.js';
 import { ReplayBuffer } from './replay.js';
 import { rewardsFromProperties } from './rewards.js';
 import { Punishment } from './punishment.js';
+import { rotateState } from './augment.js';
 import { hasMotif, motifFromSymbols, type Motif } from '../structure/bonds.js';
 
 export interface EpisodeRecord {
@@ -259,8 +260,25 @@ export class Agent {
         const targets = cfg.pixelShift ? [p, ...this.pixelNeighbours(p)] : [p];
         for (const pt of targets) samples.push(this.sample(input, channel, pt, rewards[i]));
       }
+      for (let r = 0; r < cfg.rotations; r++) {
+        const input = new Float32Array(stateInput.length);
+        const p = action - channel * size;
+        rotateState(this.grid, stateInput, this.species.length, p, this.rng.next() * 2 * Math.PI, this.rotationWindow, input);
+        samples.push(this.sample(input, channel, p, rewards[i]));
+      }
     });
     return samples;
+  }
+
+  /** Radius kept around the action in rotated copies: half the shortest periodic cell length by default. */
+  get rotationWindow(): number {
+    const w = this.config.training.rotationWindow;
+    if (w !== null) return w;
+    const g = this.grid;
+    const lengths: number[] = [];
+    if (g.periodic[0]) lengths.push(Math.hypot(g.step[0], g.step[1]) * g.n0);
+    if (g.periodic[1]) lengths.push(Math.hypot(g.step[2], g.step[3]) * g.n1);
+    return lengths.length ? Math.min(...lengths) / 2 : Infinity;
   }
 
   private sample(input: Float32Array, channel: number, p: number, target: number): TrainSample {
@@ -386,7 +404,9 @@ export class Agent {
   private templateOnPlane(): Atoms {
     // template atoms of elements the agent does not place are not encoded (grid.encode skips off-plane atoms)
     const keep: number[] = [];
-    for (let i = 0; i < this.template.length; i++) if (this.species.includes(this.template.numbers[i])) keep.push(i);
+    // on-plane template atoms outside the grid region (the grain boundary's outer sheets) are not seen by the network either; they still enter masks and energies
+    const outside = (i: number) => Math.abs(this.template.positions[3 * i + 2] - this.grid.z) <= this.grid.planeTolerance && this.grid.nearest(this.template.positions[3 * i], this.template.positions[3 * i + 1]).index < 0;
+    for (let i = 0; i < this.template.length; i++) if (this.species.includes(this.template.numbers[i]) && !outside(i)) keep.push(i);
     return new Atoms({
       numbers: keep.map((i) => this.template.numbers[i]),
       positions: keep.flatMap((i) => this.template.position(i)),

@@ -8,6 +8,7 @@ import type { BuildingGrid } from '../grid/index.js';
 import type { ProblemConfig } from './problem.js';
 import { InputError } from '../util/errors.js';
 import { MOLECULE_PRESETS } from './presets-molecules.js';
+import { graphenePresets, grapheneReferenceCandidates } from './presets-graphene.js';
 
 /** Settings shared by every problem unless it says otherwise (Methods). */
 export const COMMON = {
@@ -20,6 +21,8 @@ export const COMMON = {
     spilloverWeight: 0.1,
     lossForm: 'eq2',
     symmetryCopies: 'all',
+    rotations: 0,
+    rotationWindow: null,
     pixelShift: false,
     stepsPerEpisode: 1,
     threads: 1,
@@ -71,7 +74,7 @@ const GRAPHENE_SMALL: ProblemConfig = {
   run: { ...structuredClone(GRAPHENE.run), episodes: 500 },
 };
 
-export const PRESETS: Record<string, ProblemConfig> = { graphene: GRAPHENE, 'graphene-small': GRAPHENE_SMALL, ...MOLECULE_PRESETS };
+export const PRESETS: Record<string, ProblemConfig> = { graphene: GRAPHENE, 'graphene-small': GRAPHENE_SMALL, ...MOLECULE_PRESETS, ...graphenePresets(COMMON) };
 
 export function presetNames(): string[] {
   return Object.keys(PRESETS);
@@ -86,6 +89,8 @@ export function presetNames(): string[] {
  * snapped structures, so the best snapped sheet is what success is measured by.
  */
 export function referenceCandidates(config: ProblemConfig, grid: BuildingGrid): Atoms[] {
+  const graphene = grapheneReferenceCandidates(config, grid); // graphene-edge, grain-boundary (presets-graphene.ts)
+  if (graphene) return graphene;
   if (config.success.reference !== 'graphene') return [];
   const [lx, ly] = [config.cell[0][0], config.cell[1][1]];
   // rectangular 4-atom cell (3d × √3d, d = 1.42 Å), repeated to fill the cell (2 × 3 for 8.54 × 7.40 Å)

@@ -70,6 +70,10 @@ export interface ProblemConfig {
     lossForm: 'eq2' | 'sum-of-squares';
     /** Exact grid symmetries used as augmented copies of each sample (Extended Data Fig. 9); 'all' or a count (identity first). */
     symmetryCopies: 'all' | number;
+    /** Copies of each sample rotated by a random angle about its action point (Extended Data Fig. 9). */
+    rotations: number;
+    /** Radius (Å) around the action kept in rotated copies; null: half the shortest periodic cell length (the whole region otherwise). */
+    rotationWindow: number | null;
     /** ±1-pixel copies of the action (the AgO case: grid coarser than r_spillover). */
     pixelShift: boolean;
     /** Adam steps per episode. */
@@ -105,7 +109,7 @@ export interface ProblemConfig {
   };
   success: {
     /** Built-in reference structure that decides success ('graphene': the perfect sheet snapped to the grid), or null. */
-    reference: 'graphene' | null;
+    reference: 'graphene' | 'graphene-edge' | 'grain-boundary' | null;
     /** eV/atom above the reference energy that still counts as built. */
     threshold: number;
   };
@@ -115,6 +119,12 @@ export interface ProblemConfig {
     checkpointEvery: number;
     policy: 'asla' | 'random';
   };
+  /**
+   * Transfer learning (src/agent/transfer.ts): start from the trained network
+   * of the run in `from` (weights only). A new run records the source's
+   * episode count in `episode`. Optional; absent or null: tabula rasa.
+   */
+  transfer?: { from: string | null; episode?: number } | null;
 }
 
 type Checker = (value: unknown, path: string) => unknown;
@@ -216,6 +226,8 @@ const schema = object({
     spilloverWeight: num({ min: 0 }),
     lossForm: oneOf('eq2', 'sum-of-squares'),
     symmetryCopies,
+    rotations: num({ int: true, min: 0 }),
+    rotationWindow: nullable(num({ gt: 0 })),
     pixelShift: bool,
     stepsPerEpisode: num({ int: true, min: 0 }),
     threads: num({ int: true, min: 1, max: 64 }),
@@ -230,14 +242,15 @@ const schema = object({
   }),
   motif: nullable(object({ center: str, neighbors: record(num({ int: true, min: 0 })), lambda: num() })),
   calculator: object({ name: str, options: anyRecord }),
-  success: object({ reference: nullable(oneOf('graphene')), threshold: num({ min: 0 }) }),
+  success: object({ reference: nullable(oneOf('graphene', 'graphene-edge', 'grain-boundary')), threshold: num({ min: 0 }) }),
   run: object({
     episodes: num({ int: true, min: 0 }),
     seed: num({ int: true, min: 0 }),
     checkpointEvery: num({ int: true, min: 1 }),
     policy: oneOf('asla', 'random'),
   }),
-});
+  transfer: nullable(object({ from: nullable(str), episode: num({ int: true, min: 0 }) }, ['episode'])),
+}, ['transfer']);
 
 /** Validates a complete config object; `where` names its source (a file) in errors. */
 export function validateProblem(raw: unknown, where = 'config'): ProblemConfig {
