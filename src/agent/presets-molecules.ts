@@ -96,6 +96,8 @@ export const C3H4O2: ProblemConfig = {
     spilloverWeight: 0.1,
     lossForm: 'eq2',
     symmetryCopies: 'all',
+    rotations: 0,
+    rotationWindow: null,
     pixelShift: false,
     stepsPerEpisode: 1,
     threads: 1,
