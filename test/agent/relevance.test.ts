@@ -162,3 +162,59 @@ test('a network with biases is refused with a one-line error; actions are valida
   assert.throws(() => actionIndex([0, 4, 0], 1, shape), InputError);
   assert.equal(actionIndex([0, 2, 3], 1, shape), 11);
 });
+
+test('asla explain: relevance of the atoms of a recorded build of a graphene-edge run (text and JSON)', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const { PRESETS } = await import('../../src/agent/presets.js');
+  const { applySets, validateProblem } = await import('../../src/agent/problem.js');
+  const { Run } = await import('../../src/search/run.js');
+  const { explainRun } = await import('../../src/cli/explain.js');
+  const { checkpointNetwork } = await import('../../src/report/snapshots.js');
+  const dir = mkdtempSync(join(tmpdir(), 'asla-explain-'));
+  try {
+    const config = validateProblem(applySets(structuredClone(PRESETS['graphene-edge']), ['run.episodes=4', 'training.threads=1']), 'graphene-edge');
+    const run = await Run.open({ dir, config, warn: () => {} });
+    await run.run();
+    await run.close();
+    const ex = await explainRun(dir, { episode: 4, step: 2 });
+    assert.equal(ex.episode, 4);
+    assert.equal(ex.step, 2);
+    assert.equal(ex.recorded, true);
+    assert.equal(ex.atoms.length, 9); // 8 template atoms + the first placed one
+    assert.ok(Math.abs(ex.relevanceSum - ex.q) < 1e-6 * Math.max(1e-3, Math.abs(ex.q)), `Σ R ${ex.relevanceSum} vs Q ${ex.q}`);
+    // Q is the network's own value for that state and action
+    const net = checkpointNetwork(dir)!.net;
+    const agent = (await import('../../src/report/rundata.js')).BuildReplayer;
+    const replay = new agent(config);
+    const b = replay.agent.newBuild();
+    const rec = (await import('../../src/report/rundata.js')).loadRun(dir).episodes[3];
+    replay.agent.place(b, replay.agent.encodeAction(...rec.actions[0]));
+    const q = net.forward(b.input, replay.agent.shape);
+    assert.ok(Math.abs(q[replay.agent.encodeAction(...rec.actions[1])] - ex.q) < 1e-6);
+    const seen = ex.atoms.filter((a) => a.relevance !== null);
+    assert.equal(seen.length, 9); // all on the edge grid
+    assert.equal(Math.max(...seen.map((a) => Math.abs(a.relevance!))), 1);
+    // a chosen action
+    const other = await explainRun(dir, { episode: 4, step: 1, action: [0, 0, 0] });
+    assert.equal(other.recorded, rec.actions[0].join() === '0,0,0');
+    // the command line: JSON and text
+    const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+    const js = spawnSync(process.execPath, [main, 'explain', dir, '--episode', '4', '--step', '2', '--json'], { encoding: 'utf8' });
+    assert.equal(js.status, 0, js.stderr);
+    const parsed = JSON.parse(js.stdout);
+    assert.ok(Math.abs(parsed.q - ex.q) < 1e-12);
+    const txt = spawnSync(process.execPath, [main, 'explain', dir, '--action', '0,1,2', '--step', '1'], { encoding: 'utf8' });
+    assert.equal(txt.status, 0, txt.stderr);
+    assert.match(txt.stdout, /^run .*episode 4, step 1: action \[0, 1, 2\]/);
+    assert.match(txt.stdout, /Q = -?\d\.\d{6}; Σ relevance/);
+    const bad = spawnSync(process.execPath, [main, 'explain', dir, '--step', '9'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--step: must be 1\.\.2/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
