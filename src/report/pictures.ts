@@ -60,9 +60,24 @@ interface Frame {
   periodic: [boolean, boolean];
 }
 
-function frameOf(cell: Float64Array, periodic: [boolean, boolean], atoms: Atoms | null, targetPx: number): Frame {
-  const xs = [0, cell[0], cell[3], cell[0] + cell[3]];
-  const ys = [0, cell[1], cell[4], cell[1] + cell[4]];
+/**
+ * The picture's extent: the cell, or for a grid with a non-periodic axis (a
+ * molecule's region in a large vacuum cell) the grid region, plus the atoms.
+ */
+function frameOf(cell: Float64Array, periodic: [boolean, boolean], atoms: Atoms | null, targetPx: number, grid?: BuildingGrid): Frame {
+  let xs = [0, cell[0], cell[3], cell[0] + cell[3]];
+  let ys = [0, cell[1], cell[4], cell[1] + cell[4]];
+  if (grid && !(grid.periodic[0] && grid.periodic[1])) {
+    const e = grid.step, [ox, oy] = grid.origin;
+    xs = [];
+    ys = [];
+    for (const u of [-0.5, grid.n0 - 0.5]) {
+      for (const v of [-0.5, grid.n1 - 0.5]) {
+        xs.push(ox + u * e[0] + v * e[2]);
+        ys.push(oy + u * e[1] + v * e[3]);
+      }
+    }
+  }
   if (atoms) {
     for (let i = 0; i < atoms.length; i++) {
       xs.push(atoms.positions[3 * i]);
@@ -185,7 +200,7 @@ function atomsLayer(fr: Frame, atoms: Atoms, templateCount: number, highlight: n
       const cls = `atom${image ? ' image' : ''}${template ? ' template' : ''}${i === highlight ? ' latest' : ''}`;
       const stroke = template
         ? ` stroke="#000" stroke-width="${f4(2.2 * px)}" stroke-dasharray="${f4(3 * px)} ${f4(2 * px)}"`
-        : ` stroke="${i === highlight ? '#d00' : '#222'}" stroke-width="${f4((i === highlight ? 2.2 : 1) * px)}"`;
+        : ` stroke="${i === highlight ? '#e6007e' : '#222'}" stroke-width="${f4((i === highlight ? 2.2 : 1) * px)}"`;
       const circle = `<circle class="${cls}" data-index="${i}" data-z="${z}" cx="${f4(x)}" cy="${f4(y)}" r="${f4(r)}" fill="${jmolColor(z)}"${stroke}${image ? ' opacity="0.3"' : ''}><title>${symbolOf(z)}${template ? ' (template)' : ''} ${i}: ${f4(x)}, ${f4(y)} Å</title></circle>`;
       if (image) imagesSvg += circle;
       else atomsSvg += circle;
@@ -194,7 +209,7 @@ function atomsLayer(fr: Frame, atoms: Atoms, templateCount: number, highlight: n
   return `<g class="bonds" stroke="#555" stroke-width="${f4(2.5 * px)}" stroke-linecap="round">${bondsSvg}</g>${imagesSvg}${atomsSvg}`;
 }
 
-/** The ring marking the chosen action at its grid point. */
+/** The ring marking the chosen action at its grid point (black on a white halo: visible on every colour of the map and on every element). */
 function actionMark(fr: Frame, grid: BuildingGrid, action: [number, number, number], species: number): string {
   const [c, i0, i1] = action;
   const p = grid.position(i0 * grid.n1 + i1);
@@ -203,7 +218,7 @@ function actionMark(fr: Frame, grid: BuildingGrid, action: [number, number, numb
   return (
     `<g class="action" data-c="${c}" data-i0="${i0}" data-i1="${i1}" data-x="${f4(p[0])}" data-y="${f4(p[1])}" fill="none">` +
     `<circle cx="${f4(p[0])}" cy="${f4(p[1])}" r="${f4(r)}" stroke="#fff" stroke-width="${f4(4 * px)}"/>` +
-    `<circle cx="${f4(p[0])}" cy="${f4(p[1])}" r="${f4(r)}" stroke="#e00" stroke-width="${f4(2 * px)}"/>` +
+    `<circle cx="${f4(p[0])}" cy="${f4(p[1])}" r="${f4(r)}" stroke="#111" stroke-width="${f4(2 * px)}"/>` +
     `</g>`
   );
 }
@@ -294,7 +309,7 @@ function legend(x: number, y: number, width: number, texts: string[]): { svg: st
   return { svg, height: 14 * lines.length };
 }
 
-const LEGEND = 'dashed outline: template atom · red ring: chosen action · red outline: the atom placed last · faded: periodic images · grey: not allowed';
+const LEGEND = 'dashed outline: template atom · black ring: chosen action · magenta outline: the atom placed last · faded: periodic images · grey: not allowed';
 
 export interface StructurePictureOptions {
   title?: string;
@@ -331,7 +346,7 @@ export interface QMapPictureOptions {
 export function qmapPicture(ctx: PictureContext, step: BuildStep, opts: QMapPictureOptions = {}): string {
   const { grid, species } = ctx;
   const periodic: [boolean, boolean] = [grid.periodic[0], grid.periodic[1]];
-  const fr = frameOf(grid.cell, periodic, step.atoms, opts.size ?? 340);
+  const fr = frameOf(grid.cell, periodic, step.atoms, opts.size ?? 340, grid);
   const w = fr.width * fr.scale, h = fr.height * fr.scale;
   const [lo, hi] = step.q ? allowedRange(step.q, step.allowed) : [0, 0];
   let body = '';
@@ -388,7 +403,7 @@ export function buildPicture(ctx: PictureContext, steps: BuildStep[], opts: Buil
   const periodic: [boolean, boolean] = [grid.periodic[0], grid.periodic[1]];
   const all = opts.final ? [...steps.map((s) => s.atoms), opts.final.atoms] : steps.map((s) => s.atoms);
   const last = all[all.length - 1];
-  const fr = frameOf(grid.cell, periodic, last ?? null, opts.size ?? 190);
+  const fr = frameOf(grid.cell, periodic, last ?? null, opts.size ?? 190, grid);
   const w = fr.width * fr.scale, h = fr.height * fr.scale;
   const count = steps.length + (opts.final ? 1 : 0);
   const cols = Math.max(1, Math.min(opts.columns ?? 6, count));

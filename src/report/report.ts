@@ -172,7 +172,7 @@ export async function writeReport(dir: string, opts: ReportOptions = {}): Promis
   const episodes = opts.episodes ?? selectEpisodes(buildRun.episodes, opts.maxBuilds ?? 5);
   if (episodes.length) {
     html += `<h2>Builds step by step${ensemble ? ` (agent ${esc(buildRun.name)})` : ''}</h2>`;
-    html += `<p class="muted">Each picture shows the structure before an action and the Q-values the network gives every allowed grid point for each species (as the paper's Fig. 2a); the red ring is the action taken. Q-maps are recomputed from the stored network nearest to the one that built the episode.</p>`;
+    html += `<p class="muted">Each picture shows the structure before an action and the Q-values the network gives every allowed grid point for each species (as the paper's Fig. 2a); the black ring is the action taken, the magenta outline the atom placed last. Q-maps are recomputed from the stored network nearest to the one that built the episode.</p>`;
     const replayer = new BuildReplayer(buildRun.config);
     for (const ep of episodes) {
       const rec = findEpisode(buildRun, ep);

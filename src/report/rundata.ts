@@ -7,8 +7,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Agent, type EpisodeRecord } from '../agent/agent.js';
-import { templateAtoms } from '../agent/presets.js';
-import { validateProblem, type ProblemConfig } from '../agent/problem.js';
+import { PRESETS, templateAtoms } from '../agent/presets.js';
+import { mergeConfig, validateProblem, type ProblemConfig } from '../agent/problem.js';
 import { TersoffCalculator } from '../calculators/tersoff.js';
 import { BuildingGrid } from '../grid/index.js';
 import type { QNetwork } from '../nn/index.js';
@@ -42,7 +42,18 @@ export function readRunConfig(dir: string): ProblemConfig {
   } catch (e) {
     throw new InputError(`cannot parse: ${(e as Error).message.split('\n')[0]}`, path);
   }
-  return validateProblem(raw, path);
+  try {
+    return validateProblem(raw, path);
+  } catch (e) {
+    // a run written before a config field existed: its preset supplies the field's default
+    const name = (raw as { name?: unknown } | null)?.name;
+    if (!(e instanceof InputError) || typeof name !== 'string' || !(name in PRESETS)) throw e;
+    try {
+      return validateProblem(mergeConfig(structuredClone(PRESETS[name]), raw), path);
+    } catch {
+      throw e;
+    }
+  }
 }
 
 /**

@@ -264,7 +264,9 @@ export async function startLiveServer(opts: ServeOptions): Promise<LiveServer> {
       clearInterval(keepAlive);
       for (const c of clients) c.end();
       clients.clear();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections(); // event streams and keep-alive sockets would hold close() open
+      await closed;
     },
   };
 }

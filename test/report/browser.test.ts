@@ -34,6 +34,18 @@ async function launch(userDir: string) {
   });
 }
 
+type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launch>>['newPage']>>;
+
+/** Waits for a condition in the page; on timeout fails with what the page's status line says. */
+async function waitInPage(page: Page, fn: () => boolean, what: string, timeout = 120000): Promise<void> {
+  try {
+    await page.waitForFunction(fn, undefined, { timeout, polling: 250 });
+  } catch (e) {
+    const status = await page.textContent('#status').catch(() => '?');
+    throw new Error(`${what}: ${(e as Error).message.split('\n')[0]} (page status: ${status}; episode shown: ${await page.evaluate(() => document.body.dataset.episode).catch(() => '?')})`);
+  }
+}
+
 function runCli(args: string[]): void {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 300000 });
   assert.equal(r.status, 0, `asla ${args.join(' ')}: ${r.stderr}`);
@@ -76,39 +88,39 @@ test('browser: the live page follows a running search, then the report shows its
     server = await startLiveServer({ dir: runDir, pollMs: 300 });
     const page = await ctx.newPage();
     await page.goto(server.url);
-    await page.waitForFunction(() => document.body.dataset.episode === '2', undefined, { timeout: 60000 });
+    await waitInPage(page, () => document.body.dataset.episode === '2', 'the page shows the run\'s 2 episodes');
 
     // continue the run while the page is open: episodes must arrive through the event stream
     child = spawn(process.execPath, [MAIN, 'run', '--resume', runDir, '--episodes', '40', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
-    await page.waitForFunction(() => Number(document.body.dataset.episode) > 2, undefined, { timeout: 120000 });
+    await waitInPage(page, () => Number(document.body.dataset.episode) > 2, 'a live episode arrives');
     const seen: number[] = [];
     const poll = setInterval(() => {
       page.evaluate(() => Number(document.body.dataset.episode)).then((e) => seen.push(e), () => {});
     }, 300);
     assert.equal(await exited, 0, stderr);
-    await page.waitForFunction(() => document.body.dataset.episode === '40', undefined, { timeout: 60000 });
+    await waitInPage(page, () => document.body.dataset.episode === '40', 'the last episode arrives');
     clearInterval(poll);
     // the page saw intermediate episodes, not just the end
     assert.ok(new Set(seen.filter((e) => e > 2 && e < 40)).size >= 1, `episodes seen live: ${seen.join(',')}`);
     // every picture of the latest episode loads
-    await page.waitForFunction(
+    await waitInPage(
+      page,
       () =>
         ['energy', 'build', 'stepimg', 'best'].every((id) => {
           const img = document.getElementById(id) as HTMLImageElement;
           return img.complete && img.naturalWidth > 0 && img.dataset.loaded === img.dataset.want;
         }),
-      undefined,
-      { timeout: 60000 },
+      'the pictures of the latest episode load',
     );
     assert.match(await page.getAttribute('#build', 'src') ?? '', /episode=40/);
     assert.equal(await page.textContent('#latest-episode'), '40');
     assert.match((await page.textContent('#agents tbody')) ?? '', /^run40/);
     // stepping through the build switches the Q-map picture
     await page.click('#next');
-    await page.waitForFunction(() => /step=2/.test((document.getElementById('stepimg') as HTMLImageElement).src), undefined, { timeout: 30000 });
+    await waitInPage(page, () => /step=2/.test((document.getElementById('stepimg') as HTMLImageElement).src), 'step 2 is shown');
     await page.screenshot({ path: join(shots, 'live.png'), fullPage: true });
     t.diagnostic(`live page screenshot: ${join(shots, 'live.png')}`);
 
@@ -130,8 +142,8 @@ test('browser: the live page follows a running search, then the report shows its
     t.diagnostic(`report screenshot: ${join(shots, 'report.png')}`);
   } finally {
     if (child && child.exitCode === null) child.kill();
-    await server?.close();
     await ctx.close();
+    await server?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
