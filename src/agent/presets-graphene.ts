@@ -49,7 +49,10 @@
  * atoms outside the grid region are not seen by the network but count in the
  * minimum-distance masks and the energy.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Atoms } from '../structure/atoms.js';
+import { readExtxyz } from '../structure/extxyz.js';
 import { atomicNumber } from '../structure/elements.js';
 import type { BuildingGrid } from '../grid/index.js';
 import { hasFiveSevenDefect } from '../structure/rings.js';
@@ -273,4 +276,25 @@ function snapped(config: ProblemConfig, grid: BuildingGrid, placed: [number, num
   const atoms = new Atoms({ numbers, positions, cell: config.cell.flat(), pbc: config.pbc, info: { reference: label } });
   atoms.fixed.fill(1, 0, config.template.length);
   return atoms;
+}
+
+/**
+ * Episodes of a grain-boundary run that built the 5–7 boundary: within the
+ * success threshold of the reference energy AND holding a 5–7 pair, read
+ * from the run's structures.extxyz (for stats and reports; the bench counts
+ * the same while it runs). Returns the episodes in order.
+ */
+export function fiveSevenEpisodes(dir: string): number[] {
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as ProblemConfig;
+  const refPath = join(dir, 'reference.json');
+  const ref = existsSync(refPath) ? (JSON.parse(readFileSync(refPath, 'utf8')) as { energy: number | null }).energy : null;
+  const path = join(dir, 'structures.extxyz');
+  if (ref === null || !existsSync(path)) return [];
+  const out: number[] = [];
+  for (const s of readExtxyz(path)) {
+    const e = s.info.energy;
+    if (typeof e !== 'number' || e > ref + cfg.success.threshold * s.length) continue;
+    if (builtFiveSevenBoundary(s)) out.push(Number(s.info.episode));
+  }
+  return out;
 }

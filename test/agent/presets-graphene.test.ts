@@ -145,3 +145,34 @@ test('grain-boundary: two grains misoriented by 13.17°, 60 template + 20 bounda
   // the template's on-plane atoms outside the grid region do not stop the agent from encoding it
   assert.equal(agent.newBuild().input.reduce((a, b) => a + b, 0) > 0, true);
 });
+
+test('fiveSevenEpisodes reads a run directory: the episodes within the threshold that hold the 5–7 pair', async () => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { formatExtxyz } = await import('../../src/structure/extxyz.js');
+  const { fiveSevenEpisodes } = await import('../../src/agent/presets-graphene.js');
+  const { config, grid } = setup('grain-boundary');
+  const [ref] = referenceCandidates(config, grid);
+  const eRef = calc.energySync(ref);
+  const dir = mkdtempSync(join(tmpdir(), 'asla-gb57-'));
+  try {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    writeFileSync(join(dir, 'reference.json'), JSON.stringify({ energy: eRef }));
+    const frames: string[] = [];
+    // episode 1: the reference itself; episode 2: the same atoms with a boundary atom pulled away (no heptagon);
+    // episode 3: the reference, but recorded with an energy above the threshold
+    const broken = ref.clone();
+    broken.positions[3 * 79 + 1] += 1.5;
+    for (const [episode, atoms, energy] of [[1, ref, eRef], [2, broken, calc.energySync(broken)], [3, ref, eRef + 0.2 * 80]] as const) {
+      const a = atoms.clone();
+      a.info = { episode, energy };
+      frames.push(formatExtxyz(a));
+    }
+    writeFileSync(join(dir, 'structures.extxyz'), frames.join(''));
+    assert.equal(builtFiveSevenBoundary(broken), false);
+    assert.deepEqual(fiveSevenEpisodes(dir), [1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
