@@ -16,7 +16,7 @@ import type { Atoms } from '../structure/atoms.js';
 import { readExtxyz } from '../structure/extxyz.js';
 import { InputError } from '../util/errors.js';
 import type { BuildStep, PictureContext } from './pictures.js';
-import { nearestNetworkSnapshot, type NetworkSnapshot } from './snapshots.js';
+import { nearestNetworkSnapshot, type NetworkSnapshot } from '../search/snapshots.js';
 
 export function isRunDir(dir: string): boolean {
   return existsSync(join(dir, 'config.json'));

@@ -26,6 +26,10 @@ import { formatExtxyz } from '../structure/extxyz.js';
 import type { Atoms } from '../structure/atoms.js';
 import { InputError } from '../util/errors.js';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { appendNetworkSnapshot, SNAPSHOT_FILE, snapshotDue } from './snapshots.js';
+import { COMMON } from '../agent/presets.js';
+import { mergeConfig } from '../agent/problem.js';
+import { applyTransfer, type TransferOrigin } from '../agent/transfer.js';
 
 export interface RunOptions {
   dir: string;
@@ -45,6 +49,7 @@ interface Checkpoint {
   agent: AgentState;
   logBytes: number;
   structuresBytes: number;
+  snapshotBytes?: number;
 }
 
 export class Run {
@@ -68,7 +73,8 @@ export class Run {
     let config: ProblemConfig;
     if (opts.resume) {
       if (!existsSync(configPath)) throw new InputError('not a run directory (no config.json)', dir);
-      config = validateProblem(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
+      // fields added to asla after the run started take their defaults
+      config = validateProblem(mergeConfig(structuredClone(COMMON), JSON.parse(readFileSync(configPath, 'utf8'))), configPath);
     } else {
       if (!opts.config) throw new Error('Run.open: a new run needs a config');
       config = opts.config;
@@ -120,15 +126,30 @@ export class Run {
         startEpisode = cp.agent.episode;
         truncateTo(join(dir, 'episodes.jsonl'), cp.logBytes);
         truncateTo(join(dir, 'structures.extxyz'), cp.structuresBytes);
+        if (cp.snapshotBytes !== undefined) truncateTo(join(dir, SNAPSHOT_FILE), cp.snapshotBytes);
       } else {
         truncateTo(join(dir, 'episodes.jsonl'), 0);
         truncateTo(join(dir, 'structures.extxyz'), 0);
       }
     } else {
+      let origin: TransferOrigin | null = null;
+      if (config.transfer?.from) {
+        // transfer learning (paper Section III): another run's trained weights, fresh Adam state; the origin goes into config.json
+        try {
+          origin = applyTransfer(agent, config.transfer.from);
+        } catch (e) {
+          await calculator.close?.();
+          throw e;
+        }
+        config = { ...config, transfer: { from: origin.from, episode: origin.episode } };
+      }
       mkdirSync(dir, { recursive: true });
+      if (origin) writeFileAtomic(join(dir, 'transfer.json'), JSON.stringify(origin, null, 2) + '\n');
       writeFileAtomic(configPath, JSON.stringify(config, null, 2) + '\n');
       writeFileAtomic(join(dir, 'reference.json'), JSON.stringify({ energy: referenceEnergy }) + '\n');
       if (reference) writeFileAtomic(join(dir, 'reference.extxyz'), formatExtxyz(reference));
+      // the untrained network (tabula rasa), for pictures of early episodes
+      if (agent.net) appendNetworkSnapshot(dir, 0, agent.net);
     }
     return new Run(dir, config, agent, startEpisode, reference);
   }
@@ -147,6 +168,7 @@ export class Run {
       // results first, then the checkpoint that records their lengths
       appendFileSync(structuresPath, formatExtxyz(structure));
       appendFileSync(logPath, JSON.stringify(record) + '\n');
+      if (this.agent.net && snapshotDue(record.episode)) appendNetworkSnapshot(this.dir, record.episode, this.agent.net);
       if (record.energy !== null && record.energy === this.agent.bestEnergy) {
         writeFileAtomic(join(this.dir, 'best.extxyz'), formatExtxyz(structure));
       }
@@ -166,6 +188,7 @@ export class Run {
       agent: this.agent.getState(),
       logBytes: sizeOf(join(this.dir, 'episodes.jsonl')),
       structuresBytes: sizeOf(join(this.dir, 'structures.extxyz')),
+      snapshotBytes: sizeOf(join(this.dir, SNAPSHOT_FILE)),
     };
     saveCheckpoint(join(this.dir, 'checkpoint.json'), cp);
   }

@@ -173,7 +173,7 @@ test('asla explain: relevance of the atoms of a recorded build of a graphene-edg
   const { applySets, validateProblem } = await import('../../src/agent/problem.js');
   const { Run } = await import('../../src/search/run.js');
   const { explainRun } = await import('../../src/cli/explain.js');
-  const { checkpointNetwork } = await import('../../src/report/snapshots.js');
+  const { checkpointNetwork } = await import('../../src/search/snapshots.js');
   const dir = mkdtempSync(join(tmpdir(), 'asla-explain-'));
   try {
     const config = validateProblem(applySets(structuredClone(PRESETS['graphene-edge']), ['run.episodes=4', 'training.threads=1']), 'graphene-edge');

@@ -77,7 +77,7 @@ test('asla run writes a run directory that ASE-style readers and --resume unders
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.episodes, 3);
     assert.ok(summary.referenceEnergyPerAtom < -6.5);
-    assert.deepEqual(readdirSync(out).sort(), ['best.extxyz', 'checkpoint.json', 'checkpoint.json.prev', 'config.json', 'episodes.jsonl', 'reference.extxyz', 'reference.json', 'structures.extxyz', 'summary.json']);
+    assert.deepEqual(readdirSync(out).sort(), ['best.extxyz', 'checkpoint.json', 'checkpoint.json.prev', 'config.json', 'episodes.jsonl', 'networks.jsonl', 'reference.extxyz', 'reference.json', 'structures.extxyz', 'summary.json']);
     assertOneLineError(asla(['run', 'graphene-small', '--out', out]), /already holds a run/);
     const again = asla(['run', '--resume', out, '--episodes', '5']);
     assert.equal(again.code, 0, again.stderr);

@@ -13,7 +13,7 @@ import { colourPosition } from '../../src/report/svg.js';
 import { svgToPng, svgToPixels } from '../../src/report/png.js';
 import { energyPlotSpec, vegaLiteSvg } from '../../src/report/plots.js';
 import { BuildReplayer, findEpisode, loadRun, networkFor } from '../../src/report/rundata.js';
-import { appendNetworkSnapshot, listNetworkSnapshots, nearestNetworkSnapshot } from '../../src/report/snapshots.js';
+import { appendNetworkSnapshot, listNetworkSnapshots, nearestNetworkSnapshot } from '../../src/search/snapshots.js';
 import { selectEpisodes, writeReport } from '../../src/report/report.js';
 import { QNetwork } from '../../src/nn/index.js';
 import { Rng } from '../../src/util/rng.js';

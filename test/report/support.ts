@@ -3,7 +3,7 @@ import { inflateSync } from 'node:zlib';
 import { Run } from '../../src/search/run.js';
 import { PRESETS } from '../../src/agent/presets.js';
 import { applySets, validateProblem } from '../../src/agent/problem.js';
-import { appendNetworkSnapshot } from '../../src/report/snapshots.js';
+import { appendNetworkSnapshot } from '../../src/search/snapshots.js';
 
 export interface SvgCircle {
   cls: string;

@@ -14,7 +14,7 @@
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { QNetwork } from '../nn/index.js';
-import { loadCheckpoint } from '../search/checkpoint.js';
+import { loadCheckpoint } from './checkpoint.js';
 import { InputError } from '../util/errors.js';
 
 export const SNAPSHOT_FILE = 'networks.jsonl';
