@@ -40,7 +40,17 @@ export interface TransferOrigin {
   channelMap: number[];
   /** Grid spacings (Å) of the source and the new run. */
   spacing: { from: [number, number]; to: [number, number] };
+  /**
+   * Fraction of this problem's actions where the transferred network's Q is
+   * saturated (|Q| ≥ SATURATED_Q) on the template: tanh passes no gradient
+   * there, so training may not move those values (and ties pick the lowest
+   * grid index). Warned about above SATURATION_WARNING.
+   */
+  saturatedFraction: number;
 }
+
+export const SATURATED_Q = 0.9999;
+export const SATURATION_WARNING = 0.05;
 
 export interface SourceNetwork {
   dir: string;
@@ -127,7 +137,7 @@ export function gridSpacing(config: ProblemConfig): [number, number] {
  * Loads `fromDir`'s trained network into a new run's agent (weights only; the
  * agent's Adam state stays fresh). Returns the origin to record in the run.
  */
-export function applyTransfer(agent: Agent, fromDir: string): TransferOrigin {
+export function applyTransfer(agent: Agent, fromDir: string, warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`)): TransferOrigin {
   if (!agent.net) throw new InputError('transfer: this run uses the random policy, which has no network to start from');
   const src = loadSourceNetwork(fromDir);
   const sourceSpecies = Object.keys(src.config.stoichiometry ?? {});
@@ -144,5 +154,14 @@ export function applyTransfer(agent: Agent, fromDir: string): TransferOrigin {
   }
   const { net, channelMap } = adaptNetwork(src.net, sourceSpecies, targetSpecies, agent.net.spec);
   agent.net.params.set(net.params);
-  return { from: src.dir, episode: src.episode, problem: src.config.name, species: sourceSpecies, channelMap, spacing: { from, to } };
+  const q = agent.net.forward(agent.newBuild().input, agent.shape);
+  let saturated = 0;
+  for (let i = 0; i < q.length; i++) if (Math.abs(q[i]) >= SATURATED_Q) saturated++;
+  const saturatedFraction = saturated / q.length;
+  if (saturatedFraction > SATURATION_WARNING) {
+    warn(
+      `transfer: the network from ${src.dir} gives saturated Q-values (|Q| ≥ ${SATURATED_Q}) at ${(100 * saturatedFraction).toFixed(0)}% of this problem's actions; tanh passes no gradient there and training may not recover`,
+    );
+  }
+  return { from: src.dir, episode: src.episode, problem: src.config.name, species: sourceSpecies, channelMap, spacing: { from, to }, saturatedFraction };
 }
