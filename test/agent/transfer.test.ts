@@ -83,6 +83,7 @@ test('grain boundary from a trained graphene-edge run: weights copied, origin re
       const origin = JSON.parse(readFileSync(join(gbDir, 'transfer.json'), 'utf8'));
       assert.equal(origin.problem, 'graphene-edge');
       assert.deepEqual(origin.channelMap, [0]);
+      assert.ok(origin.saturatedFraction >= 0 && origin.saturatedFraction <= 1);
       // Adam starts fresh and training moves the weights away from the source's
       const state = gb.agent.trainer!.state();
       assert.equal(state.t, 0);
