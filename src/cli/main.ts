@@ -4,10 +4,9 @@
  * non-zero exit, without a stack trace; nothing half-written is left behind.
  */
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { PRESETS, presetNames } from '../agent/presets.js';
+import { basename } from 'node:path';
+import { presetNames } from '../agent/presets.js';
+import { loadProblem } from '../agent/config-file.js';
 import { applySets, mergeConfig, validateProblem, type ProblemConfig } from '../agent/problem.js';
 import type { EpisodeRecord } from '../agent/agent.js';
 import { createCalculator, CALCULATOR_NAMES, evaluate } from '../calculators/index.js';
@@ -19,7 +18,7 @@ const USAGE = `asla — the atomistic structure learning algorithm
 
 usage:
   asla run PROBLEM|CONFIG [--episodes N] [--seed S] [--out DIR] [--calculator NAME]
-                          [--policy asla|random] [--threads T] [--set key=value ...]
+                          [--policy asla|random] [--threads T] [--set key=value ...] [--from RUN_DIR]
   asla run --resume DIR [--episodes N]
   asla energy FILE.extxyz [--calculator NAME] [--params FILE] [--json]
   asla presets
@@ -35,6 +34,7 @@ usage:
   asla render RUN_DIR --episode E [--step T] [--format svg|png] [--out FILE]   (or --best, --energy)
   asla report DIR [--out OUT] [--episodes E1,E2,...] [--stats STATS.json]
   asla serve DIR [--port P]
+  asla explain RUN_DIR [--episode E] [--step T] [--action c,i0,i1] [--tau τ] [--json]   (layer-wise relevance)
 
 problems: ${presetNames().join(', ')}; CONFIG is a YAML or JSON file (may start with 'preset: NAME')
 calculators: ${CALCULATOR_NAMES.join(', ')}`;
@@ -52,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./slurm.js')).cmdSlurm(rest);
     case 'stats':
       return (await import('./stats.js')).cmdStats(rest);
+    case 'explain':
+      return (await import('./explain.js')).cmdExplain(rest);
     case 'molecules':
       return (await import('./molecules.js')).cmdMolecules(rest);
     case 'render':
@@ -96,31 +98,6 @@ function intFlag(v: unknown, flag: string, min = 0): number | undefined {
   return n;
 }
 
-/** A preset name or a config file (YAML/JSON, optionally starting from `preset: NAME`). */
-export function loadProblem(spec: string): { raw: unknown; where: string } {
-  if (spec in PRESETS) return { raw: structuredClone(PRESETS[spec]), where: `preset ${spec}` };
-  if (!existsSync(spec)) {
-    throw new InputError(`neither a preset (${presetNames().join(', ')}) nor an existing config file`, spec);
-  }
-  const text = readFileSync(spec, 'utf8');
-  let data: unknown;
-  try {
-    data = extname(spec) === '.json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
-  } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    throw new InputError(`cannot parse: ${msg}`, spec);
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InputError('must hold a mapping of config fields', spec);
-  const { preset, ...fields } = data as Record<string, unknown>;
-  if (preset !== undefined) {
-    if (typeof preset !== 'string' || !(preset in PRESETS)) {
-      throw new InputError(`field preset: unknown preset ${JSON.stringify(preset)} (known: ${presetNames().join(', ')})`, spec);
-    }
-    return { raw: mergeConfig(structuredClone(PRESETS[preset]), fields), where: spec };
-  }
-  return { raw: fields, where: spec };
-}
-
 async function cmdRun(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
@@ -134,6 +111,7 @@ async function cmdRun(args: string[]): Promise<number> {
       set: { type: 'string', multiple: true },
       resume: { type: 'string' },
       quiet: { type: 'boolean' },
+      from: { type: 'string' },
     },
     1,
   );
@@ -141,6 +119,7 @@ async function cmdRun(args: string[]): Promise<number> {
   let run: Run;
   if (values.resume !== undefined) {
     if (positionals.length > 0) throw new InputError('give either PROBLEM or --resume DIR, not both');
+    if (values.from !== undefined) throw new InputError('--from starts a new run from another run\'s network; a resumed run continues its own', '--from');
     run = await Run.open({ dir: values.resume as string, resume: true });
   } else {
     if (positionals.length === 0) throw new InputError(`missing PROBLEM or CONFIG (problems: ${presetNames().join(', ')})`);
@@ -151,7 +130,9 @@ async function cmdRun(args: string[]): Promise<number> {
     if (values.policy !== undefined) sets.push(`run.policy=${values.policy}`);
     if (values.threads !== undefined) sets.push(`training.threads=${intFlag(values.threads, '--threads', 1)}`);
     if (values.calculator !== undefined) sets.push(`calculator.name=${values.calculator}`, 'calculator.options={}');
-    const config: ProblemConfig = validateProblem(applySets(raw, sets), where);
+    // --from RUN_DIR: transfer learning from that run's trained network (src/agent/transfer.ts)
+    const withFrom = values.from !== undefined ? mergeConfig(applySets(raw, sets), { transfer: { from: values.from as string } }) : applySets(raw, sets);
+    const config: ProblemConfig = validateProblem(withFrom, where);
     const out = (values.out as string | undefined) ?? `runs/${config.name}-${config.run.policy}-s${config.run.seed}`;
     run = await Run.open({ dir: out, config });
   }

@@ -15,13 +15,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
-import { PRESETS, presetNames } from '../agent/presets.js';
-import { applySets, mergeConfig, validateProblem, type ProblemConfig } from '../agent/problem.js';
+import { validateProblem, type ProblemConfig } from '../agent/problem.js';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from './checkpoint.js';
+import { resolveProblem } from '../agent/config-file.js';
 
 export const ENSEMBLE_FORMAT = 'asla-ensemble';
 export const ENSEMBLE_VERSION = 1;
@@ -60,33 +59,7 @@ export interface SlurmRecord {
  * A preset name or a config file (YAML/JSON, optionally starting from
  * `preset: NAME`), with --set overrides, validated. The same rules as `asla run`.
  */
-export function resolveProblem(spec: string, sets: string[]): ProblemConfig {
-  let raw: unknown;
-  let where: string;
-  if (spec in PRESETS) {
-    raw = structuredClone(PRESETS[spec]);
-    where = `preset ${spec}`;
-  } else {
-    if (!existsSync(spec)) throw new InputError(`neither a preset (${presetNames().join(', ')}) nor an existing config file`, spec);
-    const text = readFileSync(spec, 'utf8');
-    let data: unknown;
-    try {
-      data = extname(spec) === '.json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
-    } catch (e) {
-      throw new InputError(`cannot parse: ${(e as Error).message.split('\n')[0]}`, spec);
-    }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InputError('must hold a mapping of config fields', spec);
-    const { preset, ...fields } = data as Record<string, unknown>;
-    if (preset !== undefined) {
-      if (typeof preset !== 'string' || !(preset in PRESETS)) {
-        throw new InputError(`field preset: unknown preset ${JSON.stringify(preset)} (known: ${presetNames().join(', ')})`, spec);
-      }
-      raw = mergeConfig(structuredClone(PRESETS[preset]), fields);
-    } else raw = fields;
-    where = spec;
-  }
-  return validateProblem(applySets(raw, sets), where);
-}
+export { resolveProblem };
 
 export function agentDirName(index: number): string {
   return `agent-${String(index).padStart(3, '0')}`;
