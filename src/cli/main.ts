@@ -18,7 +18,7 @@ const USAGE = `asla — the atomistic structure learning algorithm
 
 usage:
   asla run PROBLEM|CONFIG [--episodes N] [--seed S] [--out DIR] [--calculator NAME]
-                          [--policy asla|random] [--threads T] [--set key=value ...] [--from RUN_DIR]
+                          [--policy asla|random] [--threads T] [--set key=value ...] [--from RUN_DIR] [--dashboard [--port P]]
   asla run --resume DIR [--episodes N]
   asla energy FILE.extxyz [--calculator NAME] [--params FILE] [--json]
   asla presets
@@ -112,6 +112,8 @@ async function cmdRun(args: string[]): Promise<number> {
       resume: { type: 'string' },
       quiet: { type: 'boolean' },
       from: { type: 'string' },
+      dashboard: { type: 'boolean' },
+      port: { type: 'string' },
     },
     1,
   );
@@ -137,6 +139,11 @@ async function cmdRun(args: string[]): Promise<number> {
     run = await Run.open({ dir: out, config });
   }
   const total = episodes ?? run.config.run.episodes;
+  // --dashboard: the live page of `asla serve` for this run, while it runs
+  const dashboard = values.dashboard
+    ? await (await import('../report/server.js')).startLiveServer({ dir: run.dir, port: intFlag(values.port, '--port') ?? 0 })
+    : null;
+  if (dashboard) process.stderr.write(`asla: live page at ${dashboard.url}\n`);
   const progress = new Progress(run, total, Boolean(values.quiet));
   const controller = new AbortController();
   const stop = () => {
@@ -152,6 +159,7 @@ async function cmdRun(args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify({ dir: run.dir, ...summary }, null, 2) + '\n');
   } finally {
     await run.close();
+    await dashboard?.close();
   }
   return 0;
 }

@@ -93,3 +93,27 @@ test('asla run writes a run directory that ASE-style readers and --resume unders
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('asla run --dashboard serves the live page of the run while it runs', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'asla-cli-'));
+  try {
+    const child = spawn(process.execPath, [cli, 'run', 'graphene-small', '--out', join(dir, 'run'), '--episodes', '40', '--dashboard', '--set', 'training.batchSize=8', '--set', 'training.symmetryCopies=1'], { cwd: root });
+    let stderr = '';
+    const url = await new Promise<string>((res, rej) => {
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString();
+        const m = /live page at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr);
+        if (m) res(m[1]);
+      });
+      child.on('exit', () => rej(new Error(`exited before serving: ${stderr}`)));
+    });
+    const page = await fetch(url);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>asla live<\/title>/);
+    const exit = await new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    assert.equal(exit, 0, stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
