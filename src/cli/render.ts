@@ -3,7 +3,8 @@
  * single pictures of a run. With --step, the Q-value maps of building step T
  * (1-based; T = actions + 1 shows the finished structure) of episode E; without
  * it, the whole build of episode E step by step. --best and --energy give the
- * best structure and the energy-per-episode plot instead. Q-values are
+ * best structure and the energy-per-episode plot instead; --relevance the
+ * relevance map of step T (paper Fig. 4; bias-free networks only). Q-values are
  * recomputed from the stored network nearest to the one that built episode E
  * (networks.jsonl snapshots and checkpoint.json).
  */
@@ -15,6 +16,8 @@ import { buildPicture, qmapPicture, structurePicture } from '../report/pictures.
 import { energyPlotSpec, vegaLiteSvg } from '../report/plots.js';
 import { svgToPng } from '../report/png.js';
 import { BuildReplayer, findEpisode, isRunDir, loadRun, networkFor } from '../report/rundata.js';
+import { relevancePicture } from '../report/relevance-picture.js';
+import { explainRun } from './explain.js';
 
 export async function cmdRender(args: string[]): Promise<number> {
   let parsed;
@@ -31,13 +34,14 @@ export async function cmdRender(args: string[]): Promise<number> {
         best: { type: 'boolean' },
         energy: { type: 'boolean' },
         width: { type: 'string' },
+        relevance: { type: 'boolean' },
       },
     });
   } catch (e) {
     throw new InputError((e as Error).message.split('\n')[0]);
   }
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new InputError('usage: asla render RUN_DIR --episode E [--step T] [--format svg|png] [--out FILE] (or --best, --energy)');
+  if (positionals.length !== 1) throw new InputError('usage: asla render RUN_DIR --episode E [--step T] [--format svg|png] [--out FILE] (or --best, --energy; --relevance for the relevance map of step T)');
   const dir = positionals[0];
   if (!isRunDir(dir)) throw new InputError('not a run directory (no config.json)', dir);
   const format = (values.format as string | undefined) ?? (values.out && /\.png$/i.test(values.out as string) ? 'png' : 'svg');
@@ -54,6 +58,7 @@ export async function cmdRender(args: string[]): Promise<number> {
   const modes = [episode !== undefined, Boolean(values.best), Boolean(values.energy)].filter(Boolean).length;
   if (modes !== 1) throw new InputError('give exactly one of --episode E, --best, --energy');
   if (step !== undefined && episode === undefined) throw new InputError('--step needs --episode');
+  if (values.relevance && episode === undefined) throw new InputError('--relevance needs --episode E (and --step T, default: the last placement)');
 
   const run = loadRun(dir);
   let svg: string;
@@ -71,6 +76,17 @@ export async function cmdRender(args: string[]): Promise<number> {
     if (run.episodes.length === 0) throw new InputError('has no episodes yet', join(dir, 'episodes.jsonl'));
     svg = await vegaLiteSvg(energyPlotSpec(run.episodes, { atoms: run.atomsPerStructure, referenceEnergy: run.referenceEnergy, threshold: run.config.success.threshold }));
     name = 'energy';
+  } else if (values.relevance) {
+    // relevance map (paper Fig. 4): explainRun refuses random-policy runs and networks with biases
+    const ex = await explainRun(dir, { episode, step });
+    const replayer = new BuildReplayer(run.config);
+    const rec = findEpisode(run, ex.episode);
+    const [s] = replayer.steps(rec, null, ex.step - 1);
+    svg = relevancePicture(replayer.context, s.atoms, ex.atoms.map((a) => a.relevance), ex.action, replayer.templateCount, {
+      title: `episode ${ex.episode}${rec.greedy ? ' (greedy)' : ''}, step ${ex.step} of ${rec.actions.length}: relevance of the atoms for the chosen action`,
+      notes: [`Q = ${ex.q.toFixed(4)}, Σ relevance = ${ex.relevanceSum.toFixed(4)} (Methods eq. 3, τ = ${ex.tau})`, ex.network],
+    });
+    name = `episode-${ex.episode}-step-${ex.step}-relevance`;
   } else {
     const rec = findEpisode(run, episode!);
     const replayer = new BuildReplayer(run.config);
