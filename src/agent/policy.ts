@@ -18,8 +18,9 @@ export interface PolicyParams {
 /**
  * Chooses an action index among those with allowed[a] = 1.
  * `q` and `allowed` have the same length (species × grid points, channel-major).
- * Returns -1 when no action is allowed. Ties in Q go to the lowest index so that
- * a run is reproducible.
+ * Returns -1 when no action is allowed. Ties in Q are broken uniformly at random
+ * (saturated tanh outputs tie exactly; a fixed rule would always pick the grid
+ * corner), drawing from `rng` only when there is a tie, so runs stay reproducible.
  */
 export function chooseAction(
   q: Float32Array,
@@ -41,7 +42,7 @@ export function chooseAction(
     }
   }
   if (nAllowed === 0) return { action: -1, kind: 'greedy' };
-  if (greedy) return { action: best, kind: 'greedy' };
+  if (greedy) return { action: breakTie(q, allowed, best, rng), kind: 'greedy' };
 
   const u = rng.next();
   const epsilon0 = params.epsilon - params.epsilonNu;
@@ -52,10 +53,25 @@ export function chooseAction(
     // the best ν fraction of the allowed actions, at least one
     const k = Math.max(1, Math.ceil(params.nu * nAllowed));
     const idx = collectAllowed(allowed, nAllowed, scratch);
-    selectTopK(idx, q, k);
-    return { action: idx[rng.int(k)], kind: 'nu' };
+    sortByQ(idx, q);
+    // actions tied with the k-th best belong to the best ν fraction as much as those ranked above them
+    const threshold = q[idx[k - 1]];
+    let n = k;
+    while (n < idx.length && q[idx[n]] === threshold) n++;
+    return { action: idx[rng.int(n)], kind: 'nu' };
   }
-  return { action: best, kind: 'greedy' };
+  return { action: breakTie(q, allowed, best, rng), kind: 'greedy' };
+}
+
+/** `best` or, when other allowed actions have exactly its Q-value, one of them at random. */
+function breakTie(q: Float32Array, allowed: Uint8Array, best: number, rng: Rng): number {
+  const top = q[best];
+  let ties = 0;
+  for (let a = best; a < allowed.length; a++) if (allowed[a] && q[a] === top) ties++;
+  if (ties === 1) return best;
+  let pick = rng.int(ties);
+  for (let a = best; a < allowed.length; a++) if (allowed[a] && q[a] === top && pick-- === 0) return a;
+  return best;
 }
 
 /** Uniformly random allowed action (the random-search baseline). */
@@ -85,12 +101,11 @@ function collectAllowed(allowed: Uint8Array, n: number, scratch?: { indices?: In
 }
 
 /**
- * Rearranges idx so that its first k entries are the k indices with the highest
- * q (ties broken by lower index), in descending order. Quickselect would be
+ * Sorts idx into descending order of q (ties by lower index). Quickselect would be
  * O(n); a full sort of ~1500 allowed actions costs ~0.1 ms and happens only on
  * εν steps, so clarity wins.
  */
-function selectTopK(idx: Int32Array, q: Float32Array, k: number): void {
+function sortByQ(idx: Int32Array, q: Float32Array): void {
   const sorted = Array.from(idx).sort((a, b) => q[b] - q[a] || a - b);
-  for (let i = 0; i < k; i++) idx[i] = sorted[i];
+  for (let i = 0; i < sorted.length; i++) idx[i] = sorted[i];
 }

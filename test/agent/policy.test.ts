@@ -64,3 +64,24 @@ test('no allowed action gives -1; the random baseline picks only allowed actions
   for (let i = 0; i < 200; i++) seen.add(randomAction(allowed, rng));
   assert.deepEqual([...seen].sort(), [2, 4]);
 });
+
+test('ties in Q (saturated outputs) are broken at random, not always at the grid corner', () => {
+  const q = new Float32Array(50).fill(1);
+  const allowed = new Uint8Array(50).fill(1);
+  allowed[0] = 0;
+  const rng = new Rng(8);
+  const greedy = new Set<number>();
+  const nu = new Set<number>();
+  for (let i = 0; i < 300; i++) {
+    greedy.add(chooseAction(q, allowed, { epsilon: 0, epsilonNu: 0, nu: 0.1 }, true, rng).action);
+    nu.add(chooseAction(q, allowed, { epsilon: 1, epsilonNu: 1, nu: 0.1 }, false, rng).action);
+  }
+  assert.ok(greedy.size > 30 && !greedy.has(0), `greedy picks ${greedy.size} distinct tied actions`);
+  assert.ok(nu.size > 30 && !nu.has(0));
+  // a unique best consumes no random number: the sequence is the same as without the call
+  const a = new Rng(3);
+  const b = new Rng(3);
+  const q2 = Float32Array.from({ length: 10 }, (_, i) => i / 10);
+  chooseAction(q2, new Uint8Array(10).fill(1), { epsilon: 0, epsilonNu: 0, nu: 0.1 }, true, a);
+  assert.equal(a.nextUint32(), b.nextUint32());
+});
