@@ -31,7 +31,7 @@ usage:
   asla slurm status DIR [--json]
   asla stats DIR... [--json] [--csv FILE] [--threshold eV/atom] [--label NAME ...]
   asla molecules RUN_DIR... [--json] [--all] [--no-smiles] [--limit N]
-  asla render RUN_DIR --episode E [--step T] [--format svg|png] [--out FILE]   (or --best, --energy)
+  asla render RUN_DIR --episode E [--step T] [--format svg|png] [--out FILE]   (or --best, --energy, --relevance)
   asla report DIR [--out OUT] [--episodes E1,E2,...] [--stats STATS.json]
   asla serve DIR [--port P]
   asla explain RUN_DIR [--episode E] [--step T] [--action c,i0,i1] [--tau τ] [--json]   (layer-wise relevance)
