@@ -114,20 +114,23 @@ export async function startLiveServer(opts: ServeOptions): Promise<LiveServer> {
   // initial read
   for (const a of agents) refresh(a);
 
+  /** Re-reads an agent and sends what is new to every page (also when a picture request re-read it first). */
+  function update(a: AgentView, k: number): void {
+    const fresh = refresh(a);
+    if (fresh.length === 0) return;
+    const last = fresh[fresh.length - 1];
+    const progress = progressOf(a, k);
+    const n = a.run!.atomsPerStructure;
+    const payload = {
+      ...progress,
+      new: fresh.map((r) => ({ episode: r.episode, greedy: r.greedy, energy: r.energy === null ? null : r.energy / n, failure: r.failure?.kind ?? null })),
+      latest: { episode: last.episode, actions: last.actions.length, greedy: last.greedy, energy: last.energy === null ? null : last.energy / n },
+    };
+    for (const c of clients) send(c, 'episode', payload);
+  }
+
   const poll = setInterval(() => {
-    agents.forEach((a, k) => {
-      const fresh = refresh(a);
-      if (fresh.length === 0) return;
-      const last = fresh[fresh.length - 1];
-      const progress = progressOf(a, k);
-      const n = a.run!.atomsPerStructure;
-      const payload = {
-        ...progress,
-        new: fresh.map((r) => ({ episode: r.episode, greedy: r.greedy, energy: r.energy === null ? null : r.energy / n, failure: r.failure?.kind ?? null })),
-        latest: { episode: last.episode, actions: last.actions.length, greedy: last.greedy, energy: last.energy === null ? null : last.energy / n },
-      };
-      for (const c of clients) send(c, 'episode', payload);
-    });
+    agents.forEach((a, k) => update(a, k));
   }, opts.pollMs ?? 1000);
   const keepAlive = setInterval(() => {
     for (const c of clients) c.write(': keep-alive\n\n');
@@ -137,7 +140,7 @@ export async function startLiveServer(opts: ServeOptions): Promise<LiveServer> {
     const k = Number(url.searchParams.get('agent') ?? '0');
     if (!Number.isInteger(k) || k < 0 || k >= agents.length) throw new HttpError(404, `no agent ${url.searchParams.get('agent')}`);
     const a = agents[k];
-    refresh(a);
+    update(a, k);
     if (!a.run) throw new HttpError(404, `agent ${a.name} has no readable run${a.error ? `: ${a.error}` : ' yet'}`);
     return Object.assign(a, { index: k });
   }

@@ -83,6 +83,7 @@ test('browser: the live page follows a running search, then the report shows its
   const ctx = await launch(join(dir, 'chromium-profile'));
   let server: Awaited<ReturnType<typeof startLiveServer>> | null = null;
   let child: ReturnType<typeof spawn> | null = null;
+  let poll: ReturnType<typeof setInterval> | undefined;
   try {
     runCli(['run', 'graphene-small', '--out', runDir, '--episodes', '2', ...RUN_SETS]);
     server = await startLiveServer({ dir: runDir, pollMs: 300 });
@@ -97,7 +98,7 @@ test('browser: the live page follows a running search, then the report shows its
     const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
     await waitInPage(page, () => Number(document.body.dataset.episode) > 2, 'a live episode arrives');
     const seen: number[] = [];
-    const poll = setInterval(() => {
+    poll = setInterval(() => {
       page.evaluate(() => Number(document.body.dataset.episode)).then((e) => seen.push(e), () => {});
     }, 300);
     assert.equal(await exited, 0, stderr);
@@ -141,6 +142,8 @@ test('browser: the live page follows a running search, then the report shows its
     await rpage.screenshot({ path: join(shots, 'report.png'), fullPage: true });
     t.diagnostic(`report screenshot: ${join(shots, 'report.png')}`);
   } finally {
+    // an interval left running would keep this test file alive for ever after a failure
+    clearInterval(poll);
     if (child && child.exitCode === null) child.kill();
     await ctx.close();
     await server?.close();
