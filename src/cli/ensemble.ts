@@ -8,7 +8,7 @@
  * otherwise). With --resume, unfinished agents continue from their checkpoints;
  * --resume with PROBLEM starts the ensemble when DIR does not hold one yet.
  */
-import { parseArgs } from 'node:util';
+import { intFlag, parseFlags } from './args.js';
 import { existsSync, statSync } from 'node:fs';
 import { PRESETS } from '../agent/presets.js';
 import { availableParallelism } from 'node:os';
@@ -30,44 +30,32 @@ export const ENSEMBLE_USAGE = `usage: asla ensemble PROBLEM|CONFIG --agents N [-
                      [--seed-base S] [--set key=value ...] [--resume]
        asla ensemble --resume DIR [--parallel P] [--agents N] [--episodes E]`;
 
-function int(v: unknown, flag: string, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`must be an integer ≥ ${min}, got '${v}'`, flag);
-  return n;
-}
-
 export async function cmdEnsemble(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        agents: { type: 'string' },
-        parallel: { type: 'string' },
-        out: { type: 'string' },
-        episodes: { type: 'string' },
-        'seed-base': { type: 'string' },
-        set: { type: 'string', multiple: true },
-        resume: { type: 'boolean' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new InputError((e as Error).message.split('\n')[0]);
-  }
+  const parsed = parseFlags({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      agents: { type: 'string' },
+      parallel: { type: 'string' },
+      out: { type: 'string' },
+      episodes: { type: 'string' },
+      'seed-base': { type: 'string' },
+      set: { type: 'string', multiple: true },
+      resume: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(ENSEMBLE_USAGE + '\n');
     return 0;
   }
   if (positionals.length > 1) throw new InputError(`unexpected argument '${positionals[1]}'`);
-  const agents = int(values.agents, '--agents', 1);
-  const episodes = int(values.episodes, '--episodes', 0);
-  const seedBase = int(values['seed-base'], '--seed-base', 0);
+  const agents = intFlag(values.agents, '--agents', 1);
+  const episodes = intFlag(values.episodes, '--episodes', 0);
+  const seedBase = intFlag(values['seed-base'], '--seed-base', 0);
   const sets = (values.set as string[] | undefined) ?? [];
   const command = ['asla', 'ensemble', ...args];
 
@@ -98,7 +86,7 @@ export async function cmdEnsemble(args: string[]): Promise<number> {
   }
   const config = readEnsembleConfig(dir);
   const threads = config.training.threads;
-  const parallel = int(values.parallel, '--parallel', 1) ?? Math.max(1, Math.floor(availableParallelism() / threads));
+  const parallel = intFlag(values.parallel, '--parallel', 1) ?? Math.max(1, Math.floor(availableParallelism() / threads));
 
   const display = new Display(dir, manifest, atomsOf(config), Boolean(values.quiet));
   const controller = new AbortController();

@@ -8,7 +8,7 @@
  * relevance, normalised so that the most influential atom has ±1 (1 positive
  * influence, −1 negative, 0 none), and the raw values, which sum to Q.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { relevancePropagation } from '../nn/relevance.js';
 import { BuildReplayer, findEpisode, loadRun, networkFor } from '../report/rundata.js';
 import { symbolOf } from '../structure/elements.js';
@@ -132,17 +132,12 @@ function intOf(v: unknown, flag: string): number | undefined {
 }
 
 export async function cmdExplain(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: { episode: { type: 'string' }, step: { type: 'string' }, action: { type: 'string' }, tau: { type: 'string' }, json: { type: 'boolean' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new InputError((e as Error).message.split('\n')[0]);
-  }
+  const parsed = parseFlags({
+    args,
+    options: { episode: { type: 'string' }, step: { type: 'string' }, action: { type: 'string' }, tau: { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new InputError('usage: asla explain RUN_DIR [--episode E] [--step T] [--action c,i0,i1] [--tau τ] [--json]');
   let action: [number, number, number] | undefined;

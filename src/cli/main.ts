@@ -3,7 +3,8 @@
  * The `asla` command line. Every user error is one line on stderr and a
  * non-zero exit, without a stack trace; nothing half-written is left behind.
  */
-import { parseArgs } from 'node:util';
+import type { parseArgs } from 'node:util';
+import { intFlag, parseFlags } from './args.js';
 import { basename } from 'node:path';
 import { presetNames } from '../agent/presets.js';
 import { loadProblem } from '../agent/config-file.js';
@@ -79,24 +80,13 @@ async function main(argv: string[]): Promise<number> {
 type FlagOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
 
 function parse(args: string[], options: FlagOptions, positionals: number) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new InputError((e as Error).message.split('\n')[0]);
-  }
+  const parsed = parseFlags({ args, options, allowPositionals: true, strict: true });
   if (parsed.positionals.length > positionals) {
     throw new InputError(`unexpected argument '${parsed.positionals[positionals]}'`);
   }
   return parsed;
 }
 
-function intFlag(v: unknown, flag: string, min = 0): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`must be an integer ≥ ${min}, got '${v}'`, flag);
-  return n;
-}
 
 async function cmdRun(args: string[]): Promise<number> {
   const { values, positionals } = parse(

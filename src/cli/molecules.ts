@@ -3,7 +3,7 @@
  * often each product (set of molecules) was built in greedy episodes, as
  * Fig. 5b–e count them (see src/search/molecules.ts).
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { countProducts, formatProducts } from '../search/molecules.js';
 import { InputError } from '../util/errors.js';
 import { writeFileSync } from 'node:fs';
@@ -19,24 +19,19 @@ export const MOLECULES_USAGE = `usage: asla molecules RUN_DIR... [--json] [--all
   --plot FILE  also write the histogram of products (Fig. 5b–e) as SVG or PNG`;
 
 export async function cmdMolecules(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'boolean' },
-        all: { type: 'boolean' },
-        'no-smiles': { type: 'boolean' },
-        limit: { type: 'string' },
-        plot: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new InputError((e as Error).message.split('\n')[0]);
-  }
+  const parsed = parseFlags({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean' },
+      all: { type: 'boolean' },
+      'no-smiles': { type: 'boolean' },
+      limit: { type: 'string' },
+      plot: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(MOLECULES_USAGE + '\n');

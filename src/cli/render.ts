@@ -8,7 +8,7 @@
  * recomputed from the stored network nearest to the one that built episode E
  * (networks.jsonl snapshots and checkpoint.json).
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
@@ -20,26 +20,21 @@ import { relevancePicture } from '../report/relevance-picture.js';
 import { explainRun } from './explain.js';
 
 export async function cmdRender(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        episode: { type: 'string' },
-        step: { type: 'string' },
-        format: { type: 'string' },
-        out: { type: 'string' },
-        best: { type: 'boolean' },
-        energy: { type: 'boolean' },
-        width: { type: 'string' },
-        relevance: { type: 'boolean' },
-      },
-    });
-  } catch (e) {
-    throw new InputError((e as Error).message.split('\n')[0]);
-  }
+  const parsed = parseFlags({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      episode: { type: 'string' },
+      step: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      best: { type: 'boolean' },
+      energy: { type: 'boolean' },
+      width: { type: 'string' },
+      relevance: { type: 'boolean' },
+    },
+  });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new InputError('usage: asla render RUN_DIR --episode E [--step T] [--format svg|png] [--out FILE] (or --best, --energy; --relevance for the relevance map of step T)');
   const dir = positionals[0];

@@ -5,7 +5,7 @@
  * --stats adds the success and mean-energy curves of `asla stats --json` output
  * (e.g. other policies or settings for comparison).
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
 import { writeReport } from '../report/report.js';
@@ -13,12 +13,7 @@ import { validateStats } from '../report/plots.js';
 import type { EnsembleStats } from '../search/stats.js';
 
 export async function cmdReport(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { out: { type: 'string' }, episodes: { type: 'string' }, stats: { type: 'string' } } });
-  } catch (e) {
-    throw new InputError((e as Error).message.split('\n')[0]);
-  }
+  const parsed = parseFlags({ args, allowPositionals: true, strict: true, options: { out: { type: 'string' }, episodes: { type: 'string' }, stats: { type: 'string' } } });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new InputError('usage: asla report DIR [--out OUT] [--episodes E1,E2,...] [--stats FILE]');
   let episodes: number[] | undefined;

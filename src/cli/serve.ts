@@ -2,17 +2,12 @@
  * `asla serve DIR [--port P]`: a read-only live page on 127.0.0.1 following a
  * running search (a run or an ensemble directory) until Ctrl-C.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { InputError } from '../util/errors.js';
 import { startLiveServer } from '../report/server.js';
 
 export async function cmdServe(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { port: { type: 'string' } } });
-  } catch (e) {
-    throw new InputError((e as Error).message.split('\n')[0]);
-  }
+  const parsed = parseFlags({ args, allowPositionals: true, strict: true, options: { port: { type: 'string' } } });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new InputError('usage: asla serve DIR [--port P]');
   const port = values.port === undefined ? 8765 : Number(values.port);

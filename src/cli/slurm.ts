@@ -4,7 +4,8 @@
  * `asla slurm submit --resume DIR [--dry-run]`   resubmits the unfinished agents
  * `asla slurm status DIR [--json]`
  */
-import { parseArgs } from 'node:util';
+import type { parseArgs } from 'node:util';
+import { intFlag, parseFlags } from './args.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { atomsOf, createEnsemble, readEnsembleConfig, readManifest, writeManifest } from '../search/ensemble.js';
@@ -16,21 +17,10 @@ export const SLURM_USAGE = `usage: asla slurm submit PROBLEM|CONFIG --agents N [
        asla slurm submit --resume DIR [--partition P] [--time T] [--cpus-per-task C] [--dry-run]
        asla slurm status DIR [--json]`;
 
-function int(v: unknown, flag: string, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`must be an integer ≥ ${min}, got '${v}'`, flag);
-  return n;
-}
-
 type FlagOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
 
 function parse(args: string[], options: FlagOptions) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new InputError((e as Error).message.split('\n')[0]);
-  }
+  return parseFlags({ args, options, allowPositionals: true, strict: true });
 }
 
 export async function cmdSlurm(args: string[]): Promise<number> {
@@ -87,7 +77,7 @@ async function submit(args: string[]): Promise<number> {
   } else {
     const spec = positionals[0];
     if (spec === undefined) throw new InputError(`missing PROBLEM or CONFIG\n${SLURM_USAGE}`);
-    const agents = int(values.agents, '--agents', 1);
+    const agents = intFlag(values.agents, '--agents', 1);
     if (agents === undefined) throw new InputError('missing --agents N');
     const name = spec.replace(/^.*\//, '').replace(/\.(ya?ml|json)$/, '');
     dir = (values.out as string | undefined) ?? `runs/${name}-slurm`;
@@ -97,8 +87,8 @@ async function submit(args: string[]): Promise<number> {
       problem: spec,
       sets: (values.set as string[] | undefined) ?? [],
       agents,
-      episodes: int(values.episodes, '--episodes', 0),
-      seedBase: int(values['seed-base'], '--seed-base', 0),
+      episodes: intFlag(values.episodes, '--episodes', 0),
+      seedBase: intFlag(values['seed-base'], '--seed-base', 0),
       command,
     }).manifest;
     indices = Array.from({ length: agents }, (_, i) => i);
@@ -108,7 +98,7 @@ async function submit(args: string[]): Promise<number> {
   const opts: SlurmOptions = {
     partition: (values.partition as string | undefined) ?? prev?.partition ?? null,
     time: (values.time as string | undefined) ?? prev?.time ?? null,
-    cpusPerTask: int(values['cpus-per-task'], '--cpus-per-task', 1) ?? prev?.cpusPerTask ?? config.training.threads,
+    cpusPerTask: intFlag(values['cpus-per-task'], '--cpus-per-task', 1) ?? prev?.cpusPerTask ?? config.training.threads,
   };
   if (opts.time !== null && !/^[0-9:-]+$/.test(opts.time)) throw new InputError(`must be a SLURM time such as 24:00:00 or 2-00:00:00, got '${opts.time}'`, '--time');
   const { script, jobId } = submitArray(dir, manifest, opts, indices, dryRun);

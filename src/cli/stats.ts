@@ -3,7 +3,7 @@
  * success curves (Kaplan–Meier with a 95% band), mean energies and time to
  * 50%/90% success of ensembles side by side (see src/search/stats.ts).
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { writeFileSync } from 'node:fs';
 import { computeStats, formatCsv, formatTable } from '../search/stats.js';
 import { InputError } from '../util/errors.js';
@@ -12,23 +12,18 @@ export const STATS_USAGE = `usage: asla stats DIR... [--json] [--csv FILE] [--th
   DIR: an ensemble (a folder of run directories) or a single run directory`;
 
 export async function cmdStats(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'boolean' },
-        csv: { type: 'string' },
-        threshold: { type: 'string' },
-        label: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new InputError((e as Error).message.split('\n')[0]);
-  }
+  const parsed = parseFlags({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean' },
+      csv: { type: 'string' },
+      threshold: { type: 'string' },
+      label: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(STATS_USAGE + '\n');
