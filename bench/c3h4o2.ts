@@ -22,6 +22,7 @@
  * building plane and snapped to the 0.2 Å grid, distances between copies of
  * the same molecule and between different ones.
  */
+import { parseExtxyz } from '../src/structure/extxyz.js';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -30,7 +31,6 @@ import { fileURLToPath } from 'node:url';
 import { C3H4O2, C3H4O2_MOTIFS } from '../src/agent/presets-molecules.js';
 import { BuildingGrid } from '../src/grid/index.js';
 import { Atoms } from '../src/structure/atoms.js';
-import { atomicNumber } from '../src/structure/elements.js';
 import { bagLayout, bagOfBonds, bobDistance } from '../src/structure/bagofbonds.js';
 import { Rng } from '../src/util/rng.js';
 import { countProducts, formatProducts, readBuilds } from '../src/search/molecules.js';
@@ -184,16 +184,7 @@ function round(x: number, digits: number): number {
 // bag-of-bonds distances for the punishment defaults
 
 function readXyz(name: string): Atoms {
-  const lines = readFileSync(join(fixtures, name), 'utf8').split('\n');
-  const n = Number(lines[0]);
-  const numbers: number[] = [];
-  const positions: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const [s, x, y, z] = lines[2 + i].trim().split(/\s+/);
-    numbers.push(atomicNumber(s));
-    positions.push(Number(x), Number(y), Number(z));
-  }
-  return new Atoms({ numbers, positions });
+  return parseExtxyz(readFileSync(join(fixtures, name), 'utf8'), name)[0];
 }
 
 /** The molecule rotated by a random in-plane angle, moved to a random place on the grid, every atom snapped to its nearest grid point. */

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
+import { parseExtxyz } from '../../src/structure/extxyz.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Atoms } from '../../src/structure/atoms.js';
-import { atomicNumber } from '../../src/structure/elements.js';
 import { CalculationFailure, evaluate } from '../../src/calculators/calculator.js';
 import { HARTREE_EV, XtbCalculator } from '../../src/calculators/xtb.js';
 import { InputError } from '../../src/util/errors.js';
@@ -15,16 +15,7 @@ const FIXTURES = new URL('../../../fixtures/molecules/', import.meta.url);
 const skip = backendSkip('xtb', hasCommand('xtb'));
 
 function atomsFromXyz(text: string): Atoms {
-  const lines = text.split('\n');
-  const n = Number(lines[0]);
-  const numbers: number[] = [];
-  const positions: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const [s, x, y, z] = lines[2 + i].trim().split(/\s+/);
-    numbers.push(atomicNumber(s));
-    positions.push(Number(x), Number(y), Number(z));
-  }
-  return new Atoms({ numbers, positions });
+  return parseExtxyz(text)[0];
 }
 
 /** Runs the xtb command line directly on `file` in a fresh directory; the TOTAL ENERGY in eV. */

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { parseExtxyz } from '../../src/structure/extxyz.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +8,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countProducts, formatProducts, readBuilds } from '../../src/search/molecules.js';
 import { Atoms } from '../../src/structure/atoms.js';
-import { atomicNumber } from '../../src/structure/elements.js';
 import { formatExtxyz } from '../../src/structure/extxyz.js';
 import { structureKey } from '../../src/structure/molecules.js';
 import { C3H4O2 } from '../../src/agent/presets-molecules.js';
@@ -19,16 +19,7 @@ const FIXTURES = new URL('../../../fixtures/molecules/', import.meta.url);
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 function readXyz(name: string): Atoms {
-  const lines = readFileSync(new URL(name, FIXTURES), 'utf8').split('\n');
-  const n = Number(lines[0]);
-  const numbers: number[] = [];
-  const positions: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const [s, x, y, z] = lines[2 + i].trim().split(/\s+/);
-    numbers.push(atomicNumber(s));
-    positions.push(Number(x), Number(y), Number(z));
-  }
-  return new Atoms({ numbers, positions });
+  return parseExtxyz(readFileSync(new URL(name, FIXTURES), 'utf8'), name)[0];
 }
 
 const ACRYLIC = readXyz('acrylic_acid.xyz');

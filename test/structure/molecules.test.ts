@@ -1,8 +1,8 @@
 import { test } from 'node:test';
+import { parseExtxyz } from '../../src/structure/extxyz.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Atoms } from '../../src/structure/atoms.js';
-import { atomicNumber } from '../../src/structure/elements.js';
 import { type BondGraph, FIG5_MOTIFS, bondGraph, hasMotif, motifCenters, motifFromSymbols, describeMotif } from '../../src/structure/bonds.js';
 import {
   canonicalKey,
@@ -22,16 +22,7 @@ const FIXTURES = new URL('../../../fixtures/molecules/', import.meta.url);
 
 /** Minimal XYZ reader for the fixtures (count, comment, "Sym x y z" lines). */
 function readXyz(name: string): Atoms {
-  const lines = readFileSync(new URL(name, FIXTURES), 'utf8').split('\n');
-  const n = Number(lines[0]);
-  const numbers: number[] = [];
-  const positions: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const [s, x, y, z] = lines[2 + i].trim().split(/\s+/);
-    numbers.push(atomicNumber(s));
-    positions.push(Number(x), Number(y), Number(z));
-  }
-  return new Atoms({ numbers, positions });
+  return parseExtxyz(readFileSync(new URL(name, FIXTURES), 'utf8'), name)[0];
 }
 
 function permuted(atoms: Atoms, rng: Rng): Atoms {
