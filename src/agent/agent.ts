@@ -3,7 +3,7 @@
  * `runEpisode` is the whole data flow of one episode, top to bottom.
  */
 import { Atoms } from '../structure/atoms.js';
-import { atomicNumber } from '../structure/elements.js';
+import { atomicNumber, symbolOf } from '../structure/elements.js';
 import type { BuildingGrid, GridSymmetry } from '../grid/index.js';
 import { allowedMask, gridSymmetries } from '../grid/index.js';
 import type { GridShape, QNetworkSpec, TrainSample } from '../nn/index.js';
@@ -180,7 +180,9 @@ export class Agent {
     }
     // P = E·f(s) (Methods eq. 5); a failed evaluation gets the worst reward
     const motif = energy !== null && this.motif !== null ? hasMotif(structure, this.motif) : undefined;
-    const raw = energy === null ? Infinity : motif ? energy * (1 + this.config.motif!.lambda) : energy;
+    // eq. 5 scales the energy relative to the free atoms (the paper's GPAW energies are): (E − E_atoms)(1 + λ) + E_atoms
+    const atomsEnergy = motif ? await this.freeAtomsEnergy() : 0;
+    const raw = energy === null ? Infinity : motif ? (energy - atomsEnergy) * (1 + this.config.motif!.lambda) + atomsEnergy : energy;
     // punishment of repeated structures (Methods eq. 4) re-scores the whole buffer when it grows
     const e = this.replay.episodes;
     this.rawProperties.push(raw);
@@ -221,6 +223,36 @@ export class Agent {
     structure.info.episode = episode;
     if (energy !== null) structure.info.energy = energy;
     return { record, structure };
+  }
+
+  private atomsEnergyCache: number | null = null;
+
+  /**
+   * Sum of the energies of the final structure's atoms, each alone in the
+   * problem's cell, with the run's calculator (0 for Tersoff; for xtb the total
+   * energies of the free atoms). Methods eq. 5 multiplies an energy that is 0 for
+   * separated atoms; a code whose total energies carry large atomic parts (xtb:
+   * ~−450 eV for C3H4O2 against ~−55 eV of binding) needs them subtracted, or
+   * λ = 0.2 would outweigh every energy difference between molecules.
+   */
+  async freeAtomsEnergy(): Promise<number> {
+    if (this.atomsEnergyCache !== null) return this.atomsEnergyCache;
+    const numbers = [...this.template.numbers];
+    this.species.forEach((z, c) => numbers.push(...new Array<number>(this.counts[c]).fill(z)));
+    const center = this.grid.position(Math.floor(this.grid.size / 2) + Math.floor(this.grid.n1 / 2));
+    const perElement = new Map<number, number>();
+    let sum = 0;
+    for (const z of numbers) {
+      if (!perElement.has(z)) {
+        const atom = new Atoms({ numbers: [z], positions: [center[0], center[1], center[2]], cell: this.config.cell.flat(), pbc: this.config.pbc });
+        const r = await evaluate(this.calculator, atom);
+        if (!r.ok) throw new Error(`the energy of a free ${symbolOf(z)} atom (needed for the motif of Methods eq. 5) failed: ${r.message}`);
+        perElement.set(z, r.energy);
+      }
+      sum += perElement.get(z)!;
+    }
+    this.atomsEnergyCache = sum;
+    return sum;
   }
 
   reachesReference(energy: number): boolean {
