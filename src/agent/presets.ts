@@ -9,6 +9,7 @@ import type { ProblemConfig } from './problem.js';
 import { InputError } from '../util/errors.js';
 import { MOLECULE_PRESETS } from './presets-molecules.js';
 import { graphenePresets, grapheneReferenceCandidates } from './presets-graphene.js';
+import { agPresets, agReferenceCandidates } from './presets-ag.js';
 
 /** Settings shared by every problem unless it says otherwise (Methods). */
 export const COMMON = {
@@ -74,7 +75,7 @@ const GRAPHENE_SMALL: ProblemConfig = {
   run: { ...structuredClone(GRAPHENE.run), episodes: 500 },
 };
 
-export const PRESETS: Record<string, ProblemConfig> = { graphene: GRAPHENE, 'graphene-small': GRAPHENE_SMALL, ...MOLECULE_PRESETS, ...graphenePresets(COMMON) };
+export const PRESETS: Record<string, ProblemConfig> = { graphene: GRAPHENE, 'graphene-small': GRAPHENE_SMALL, ...MOLECULE_PRESETS, ...graphenePresets(COMMON), ...agPresets(COMMON) };
 
 export function presetNames(): string[] {
   return Object.keys(PRESETS);
@@ -91,6 +92,8 @@ export function presetNames(): string[] {
 export function referenceCandidates(config: ProblemConfig, grid: BuildingGrid): Atoms[] {
   const graphene = grapheneReferenceCandidates(config, grid); // graphene-edge, grain-boundary (presets-graphene.ts)
   if (graphene) return graphene;
+  const ag = agReferenceCandidates(config, grid); // ag12o6: the Ag6 model (presets-ag.ts)
+  if (ag) return ag;
   if (config.success.reference !== 'graphene') return [];
   const [lx, ly] = [config.cell[0][0], config.cell[1][1]];
   // rectangular 4-atom cell (3d × √3d, d = 1.42 Å), repeated to fill the cell (2 × 3 for 8.54 × 7.40 Å)
