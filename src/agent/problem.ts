@@ -109,7 +109,7 @@ export interface ProblemConfig {
   };
   success: {
     /** Built-in reference structure that decides success ('graphene': the perfect sheet snapped to the grid), or null. */
-    reference: 'graphene' | 'graphene-edge' | 'grain-boundary' | null;
+    reference: 'graphene' | 'graphene-edge' | 'grain-boundary' | 'ag12o6' | null;
     /** eV/atom above the reference energy that still counts as built. */
     threshold: number;
   };
@@ -242,7 +242,7 @@ const schema = object({
   }),
   motif: nullable(object({ center: str, neighbors: record(num({ int: true, min: 0 })), lambda: num() })),
   calculator: object({ name: str, options: anyRecord }),
-  success: object({ reference: nullable(oneOf('graphene', 'graphene-edge', 'grain-boundary')), threshold: num({ min: 0 }) }),
+  success: object({ reference: nullable(oneOf('graphene', 'graphene-edge', 'grain-boundary', 'ag12o6')), threshold: num({ min: 0 }) }),
   run: object({
     episodes: num({ int: true, min: 0 }),
     seed: num({ int: true, min: 0 }),
