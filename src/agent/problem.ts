@@ -106,6 +106,8 @@ export interface ProblemConfig {
     name: string;
     /** Calculator-specific options (e.g. Tersoff parameter file). */
     options: Record<string, unknown>;
+    /** Generic timeout of one evaluation, ms: a calculator that does not answer fails as 'timeout' (absent or null: none). */
+    timeoutMs?: number | null;
   };
   success: {
     /** Built-in reference structure that decides success ('graphene': the perfect sheet snapped to the grid), or null. */
@@ -241,7 +243,7 @@ const schema = object({
     window: num({ int: true, min: 1 }),
   }),
   motif: nullable(object({ center: str, neighbors: record(num({ int: true, min: 0 })), lambda: num() })),
-  calculator: object({ name: str, options: anyRecord }),
+  calculator: object({ name: str, options: anyRecord, timeoutMs: nullable(num({ gt: 0 })) }, ['timeoutMs']),
   success: object({ reference: nullable(oneOf('graphene', 'graphene-edge', 'grain-boundary', 'ag12o6')), threshold: num({ min: 0 }) }),
   run: object({
     episodes: num({ int: true, min: 0 }),

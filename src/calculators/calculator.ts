@@ -38,3 +38,53 @@ export async function evaluate(calc: Calculator, atoms: Atoms, options?: { signa
     throw e;
   }
 }
+
+/**
+ * A generic timeout for any calculator (config `calculator.timeoutMs`): when no
+ * energy comes within `timeoutMs`, the evaluation fails as 'timeout' and the
+ * wrapped calculator's signal is aborted so it can stop its work. External
+ * calculators (xtb, ASE) also kill their process on their own timeouts; this
+ * one covers calculators that wait on something that never answers. A purely
+ * synchronous in-process calculator (Tersoff) blocks the event loop and cannot
+ * be cut; it is O(N) and does not hang.
+ */
+export class TimeoutCalculator implements Calculator {
+  readonly name: string;
+  constructor(readonly inner: Calculator, readonly timeoutMs: number) {
+    if (!(timeoutMs > 0)) throw new RangeError(`TimeoutCalculator: timeoutMs must be > 0, got ${timeoutMs}`);
+    this.name = inner.name;
+  }
+
+  energy(atoms: Atoms, options?: { signal?: AbortSignal }): Promise<number> {
+    const controller = new AbortController();
+    const outer = options?.signal;
+    return new Promise<number>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        outer?.removeEventListener('abort', forward);
+      };
+      const forward = () => controller.abort(outer?.reason);
+      const timer = setTimeout(() => {
+        done();
+        reject(new CalculationFailure('timeout', `no energy within ${this.timeoutMs} ms`));
+        controller.abort(new Error('timeout'));
+      }, this.timeoutMs);
+      if (outer?.aborted) forward();
+      else outer?.addEventListener('abort', forward, { once: true });
+      this.inner.energy(atoms, { ...options, signal: controller.signal }).then(
+        (e) => {
+          done();
+          resolve(e);
+        },
+        (e: unknown) => {
+          done();
+          reject(e);
+        },
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+}

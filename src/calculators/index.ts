@@ -7,6 +7,7 @@
  *   ase      any ASE calculator in a Python worker (options: AseCalculatorOptions, `calculator` required)
  *   gpaw     GPAW through ASE with the paper's settings for the problem (options override them)
  *   emt      ASE's EMT through the same worker (fast; Ag/Cu/Au/… and H, C, N, O)
+ *   faulty   a test wrapper injecting failures (options: inner, innerOptions, rate, kinds, seed, delayMs; src/calculators/faulty.ts)
  */
 import { spawnSync } from 'node:child_process';
 import type { Calculator } from './calculator.js';
@@ -15,14 +16,16 @@ import { InputError } from '../util/errors.js';
 import { TersoffCalculator } from './tersoff.js';
 import { XtbCalculator, type XtbOptions } from './xtb.js';
 import { AseCalculator, gpawSettings, type AseCalculatorOptions, type PaperProblem } from './ase.js';
+import { FAULT_KINDS, FaultyCalculator, type FaultKind } from './faulty.js';
 
 export * from './calculator.js';
 export { TersoffCalculator } from './tersoff.js';
 export { XtbCalculator } from './xtb.js';
 export { AseCalculator, gpawSettings } from './ase.js';
 export { CachedCalculator } from './cache.js';
+export { FaultyCalculator, FAULT_KINDS, type FaultKind } from './faulty.js';
 
-export const CALCULATOR_NAMES = ['tersoff', 'xtb', 'ase', 'gpaw', 'emt'] as const;
+export const CALCULATOR_NAMES = ['tersoff', 'xtb', 'ase', 'gpaw', 'emt', 'faulty'] as const;
 
 function checkKeys(name: string, options: Record<string, unknown>, known: string[]): void {
   for (const k of Object.keys(options)) {
@@ -76,6 +79,26 @@ export async function createCalculator(name: string, options: Record<string, unk
     case 'emt':
       checkKeys(name, options, ASE_KEYS.filter((k) => k !== 'calculator'));
       return AseCalculator.start({ ...(options as Partial<AseCalculatorOptions>), calculator: 'ase.calculators.emt.EMT' });
+    case 'faulty': {
+      checkKeys(name, options, ['inner', 'innerOptions', 'rate', 'kinds', 'seed', 'delayMs']);
+      const where = 'calculator.options';
+      const inner = options.inner ?? 'tersoff';
+      if (typeof inner !== 'string' || inner === 'faulty') throw new InputError('must name another calculator, e.g. tersoff', `${where}.inner`);
+      const innerOptions = options.innerOptions ?? {};
+      if (typeof innerOptions !== 'object' || innerOptions === null || Array.isArray(innerOptions)) throw new InputError('must be a mapping', `${where}.innerOptions`);
+      const rate = options.rate ?? 0.1;
+      if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new InputError(`must be a number in [0, 1], got ${JSON.stringify(rate)}`, `${where}.rate`);
+      const kinds = options.kinds ?? [...FAULT_KINDS];
+      if (!Array.isArray(kinds) || kinds.length === 0 || kinds.some((k) => !FAULT_KINDS.includes(k as FaultKind))) {
+        throw new InputError(`must be a non-empty list of ${FAULT_KINDS.join(', ')}`, `${where}.kinds`);
+      }
+      for (const k of ['seed', 'delayMs'] as const) {
+        const v = options[k];
+        if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new InputError(`must be an integer ≥ 0, got ${JSON.stringify(v)}`, `${where}.${k}`);
+      }
+      const innerCalc = await createCalculator(inner, innerOptions as Record<string, unknown>, problem);
+      return new FaultyCalculator(innerCalc, { rate, kinds: kinds as FaultKind[], seed: options.seed as number | undefined, delayMs: options.delayMs as number | undefined });
+    }
     default:
       throw new InputError(`unknown calculator '${name}' (known: ${CALCULATOR_NAMES.join(', ')})`, 'calculator.name');
   }

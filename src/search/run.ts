@@ -13,14 +13,14 @@
  * recorded, so a run killed at any moment and resumed writes exactly the
  * episodes an uninterrupted run writes (single-threaded training).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, type AgentState, type EpisodeRecord } from '../agent/agent.js';
 import { referenceCandidates, templateAtoms } from '../agent/presets.js';
 import { validateProblem, type ProblemConfig } from '../agent/problem.js';
 import { CachedCalculator, createCalculator } from '../calculators/index.js';
 import type { Calculator } from '../calculators/calculator.js';
-import { evaluate } from '../calculators/calculator.js';
+import { evaluate, TimeoutCalculator } from '../calculators/calculator.js';
 import { BuildingGrid } from '../grid/index.js';
 import { formatExtxyz } from '../structure/extxyz.js';
 import type { Atoms } from '../structure/atoms.js';
@@ -58,6 +58,8 @@ export class Run {
   readonly agent: Agent;
   readonly startEpisode: number;
   readonly reference: Atoms | null;
+  /** Failed evaluations of the whole run (all sessions), by kind: counted from the log on resume. */
+  readonly failures: Record<string, number> = {};
   private constructor(dir: string, config: ProblemConfig, agent: Agent, startEpisode: number, reference: Atoms | null) {
     this.dir = dir;
     this.config = config;
@@ -86,7 +88,10 @@ export class Run {
     const grid = new BuildingGrid({ cell: config.cell, ...config.grid });
     const template = templateAtoms(config);
     // repeated builds (greedy episodes, a stuck agent) are not evaluated twice
-    const calculator = new CachedCalculator(opts.calculator ?? (await createCalculator(config.calculator.name, config.calculator.options, config)), {
+    const inner = opts.calculator ?? (await createCalculator(config.calculator.name, config.calculator.options, config));
+    // the generic evaluation timeout (config calculator.timeoutMs): a calculator that never answers fails as 'timeout'
+    const timed = config.calculator.timeoutMs ? new TimeoutCalculator(inner, config.calculator.timeoutMs) : inner;
+    const calculator = new CachedCalculator(timed, {
       maxEntries: 20000,
     });
 
@@ -120,6 +125,7 @@ export class Run {
     }
     let startEpisode = 0;
     if (opts.resume) {
+      removeStaleTemps(dir);
       const cp = loadCheckpoint(join(dir, 'checkpoint.json'), warn) as Checkpoint | null;
       if (cp) {
         agent.setState(cp.agent);
@@ -130,6 +136,9 @@ export class Run {
       } else {
         truncateTo(join(dir, 'episodes.jsonl'), 0);
         truncateTo(join(dir, 'structures.extxyz'), 0);
+        // killed before the first checkpoint: start the snapshots over too (an append cut mid-line would stay in the middle of the file)
+        if (existsSync(join(dir, SNAPSHOT_FILE))) truncateTo(join(dir, SNAPSHOT_FILE), 0);
+        if (agent.net) appendNetworkSnapshot(dir, 0, agent.net);
       }
     } else {
       let origin: TransferOrigin | null = null;
@@ -151,7 +160,27 @@ export class Run {
       // the untrained network (tabula rasa), for pictures of early episodes
       if (agent.net) appendNetworkSnapshot(dir, 0, agent.net);
     }
-    return new Run(dir, config, agent, startEpisode, reference);
+    const run = new Run(dir, config, agent, startEpisode, reference);
+    if (opts.resume) {
+      run.countLoggedFailures();
+      // killed during Run.open of the new run, before these were written
+      if (!existsSync(join(dir, 'reference.json'))) {
+        writeFileAtomic(join(dir, 'reference.json'), JSON.stringify({ energy: referenceEnergy }) + '\n');
+        if (reference) writeFileAtomic(join(dir, 'reference.extxyz'), formatExtxyz(reference));
+      }
+    }
+    return run;
+  }
+
+  /** Counts the failures of the episodes already in the (truncated) log. */
+  private countLoggedFailures(): void {
+    const path = join(this.dir, 'episodes.jsonl');
+    if (!existsSync(path)) return;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (!line.includes('"failure":{')) continue;
+      const kind = (JSON.parse(line) as EpisodeRecord).failure?.kind;
+      if (kind) this.failures[kind] = (this.failures[kind] ?? 0) + 1;
+    }
   }
 
   /** Runs episodes until the target count, checkpointing as configured. */
@@ -164,7 +193,10 @@ export class Run {
     let failures = 0;
     while (this.agent.episode < target && !opts.signal?.aborted) {
       const { record, structure } = await this.agent.runEpisode();
-      if (record.failure) failures++;
+      if (record.failure) {
+        failures++;
+        this.failures[record.failure.kind] = (this.failures[record.failure.kind] ?? 0) + 1;
+      }
       // results first, then the checkpoint that records their lengths
       appendFileSync(structuresPath, formatExtxyz(structure));
       appendFileSync(logPath, JSON.stringify(record) + '\n');
@@ -206,6 +238,8 @@ export class Run {
       referenceEnergyPerAtom: a.referenceEnergy === null ? null : a.referenceEnergy / a.atomsPerStructure,
       firstReferenceEpisode: a.firstReferenceEpisode,
       episodesThisSession,
+      failedEvaluations: Object.values(this.failures).reduce((x, y) => x + y, 0),
+      failuresByKind: { ...this.failures },
       failedEvaluationsThisSession: failuresThisSession,
       secondsThisSession: Math.round(ms) / 1000,
     };
@@ -228,12 +262,25 @@ export interface RunSummary {
   referenceEnergyPerAtom: number | null;
   firstReferenceEpisode: number | null;
   episodesThisSession: number;
+  /** Failed evaluations (and stuck builds) over the whole run, and by kind. */
+  failedEvaluations: number;
+  failuresByKind: Record<string, number>;
   failedEvaluationsThisSession: number;
   secondsThisSession: number;
 }
 
 function sizeOf(path: string): number {
   return existsSync(path) ? statSync(path).size : 0;
+}
+
+/**
+ * Temp files of atomic writes (checkpoint.ts writeFileAtomic: NAME.PID.tmp)
+ * left by a process killed mid-write: a checkpoint-sized file per kill otherwise.
+ */
+function removeStaleTemps(dir: string): void {
+  for (const f of readdirSync(dir)) {
+    if (/\.\d+\.tmp$/.test(f)) rmSync(join(dir, f), { force: true });
+  }
 }
 
 function truncateTo(path: string, bytes: number): void {
