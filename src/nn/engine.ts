@@ -198,6 +198,7 @@ export class ConvEngine {
    */
   setParams(params: Float32Array, withOutput = true): void {
     this.params = params;
+    this.buildLayer0Kernels(params);
     const { n0, n1 } = this.shape;
     void n0;
     void n1;
@@ -404,74 +405,159 @@ export class ConvEngine {
     return ((x % n) + n) % n;
   }
 
-  /** Layer 0: scatter the kernels at the non-zero input entries; adds bias; applies leaky ReLU. */
-  private layer0(idx: Int32Array, val: Float32Array, nnz: number, a0: Float64Array): void {
-    const g = this.layers[0], P = this.params, N = this.N;
+  /**
+   * Layer 0 kernels in internal axis order and flipped, K0[o][c][i][j] =
+   * W[o][c][t0][t1] with (ta, tb) = (ka-1-i, kb-1-j): an input atom at internal
+   * (ua, ub) adds K0[o][c][i][j] to output (ua - pa + i, ub - pb + j), so the
+   * innermost loop runs over contiguous memory in both arrays. k0Map[i*kb + j]
+   * is the tap t0*k1 + t1 (to send layer-0 weight gradients back).
+   */
+  private k0f = new Float64Array(0);
+  private k0Map = new Int32Array(0);
+  private g0f = new Float64Array(0);
+  private segJ = new Int32Array(0);
+  private segX = new Int32Array(0);
+  private segN = new Int32Array(0);
+  private rowA = new Int32Array(0);
+
+  private get kA(): number {
+    return this.aIsAxis1 ? this.spec.kernel[1] : this.spec.kernel[0];
+  }
+  private get kB(): number {
+    return this.aIsAxis1 ? this.spec.kernel[0] : this.spec.kernel[1];
+  }
+
+  private buildLayer0Kernels(params: Float32Array): void {
+    const g = this.layers[0], K = this.K, k1 = this.spec.kernel[1];
+    const kA = this.kA, kB = this.kB;
+    if (this.k0Map.length !== K) {
+      this.k0Map = new Int32Array(K);
+      for (let i = 0; i < kA; i++)
+        for (let j = 0; j < kB; j++) {
+          const ta = kA - 1 - i, tb = kB - 1 - j;
+          const [t0, t1] = this.aIsAxis1 ? [tb, ta] : [ta, tb];
+          this.k0Map[i * kB + j] = t0 * k1 + t1;
+        }
+      this.segJ = new Int32Array(kB);
+      this.segX = new Int32Array(kB);
+      this.segN = new Int32Array(kB);
+      this.rowA = new Int32Array(kA);
+    }
+    const pairs = g.cout * g.cin;
+    if (this.k0f.length !== pairs * K) this.k0f = new Float64Array(pairs * K);
+    const map = this.k0Map, kf = this.k0f;
+    for (let q = 0; q < pairs; q++) {
+      const w = g.wOff + q * K, o = q * K;
+      for (let t = 0; t < K; t++) kf[o + t] = params[w + map[t]];
+    }
+  }
+
+  /**
+   * Rows along internal axis a and contiguous segments along axis b touched by
+   * the kernel of an atom at API (u0, u1); b restricted to [ib0, ib1).
+   * Returns (number of segments, ua) packed: the rows are in rowA (-1 = off
+   * a non-periodic edge), segments in segJ (first j), segX (first ib), segN.
+   */
+  private atomFootprint(u0: number, u1: number, ib0: number, ib1: number): number {
     const { n0, n1, periodic } = this.shape;
-    const [k0, k1] = this.spec.kernel;
-    const p0 = (k0 - 1) / 2, p1 = (k1 - 1) / 2;
-    const r0 = new Int32Array(k0), r1 = new Int32Array(k1);
-    for (let o = 0; o < g.cout; o++) a0.fill(g.bOff >= 0 ? P[g.bOff + o] : 0, o * N, o * N + N);
+    const kA = this.kA, kB = this.kB, pA = (kA - 1) / 2, pB = (kB - 1) / 2;
+    const ua = this.aIsAxis1 ? u1 : u0, ub = this.aIsAxis1 ? u0 : u1;
+    const nA = this.aIsAxis1 ? n1 : n0, nB = this.aIsAxis1 ? n0 : n1;
+    const perA = this.aIsAxis1 ? periodic[1] : periodic[0], perB = this.aIsAxis1 ? periodic[0] : periodic[1];
+    const rowA = this.rowA, segJ = this.segJ, segX = this.segX, segN = this.segN;
+    for (let i = 0; i < kA; i++) rowA[i] = this.wrap(ua - pA + i, nA, perA);
+    let ns = 0, last = -2;
+    for (let j = 0; j < kB; j++) {
+      const x = this.wrap(ub - pB + j, nB, perB);
+      if (x < ib0 || x >= ib1) {
+        last = -2;
+        continue;
+      }
+      if (x === last + 1 && ns > 0) segN[ns - 1]++;
+      else {
+        segJ[ns] = j;
+        segX[ns] = x;
+        segN[ns] = 1;
+        ns++;
+      }
+      last = x;
+    }
+    return ns;
+  }
+
+  /**
+   * Layer 0 on the rows ib in [ib0, ib1) (all of them by default): the input is
+   * one-hot (a few atoms among the grid points), so the kernels are scattered
+   * at the atoms instead of convolving; adds the bias, applies leaky ReLU.
+   */
+  layer0(idx: Int32Array, val: Float32Array, nnz: number, a0: Float64Array, ib0 = 0, ib1 = this.nb): void {
+    const g = this.layers[0], P = this.params, N = this.N, nb = this.nb, na = this.na;
+    const { n1 } = this.shape;
+    const kA = this.kA, kB = this.kB, K = this.K, kf = this.k0f;
+    const rowA = this.rowA, segJ = this.segJ, segX = this.segX, segN = this.segN;
+    const full = ib0 === 0 && ib1 === nb;
+    for (let o = 0; o < g.cout; o++) {
+      const b = g.bOff >= 0 ? P[g.bOff + o] : 0;
+      if (full) a0.fill(b, o * N, o * N + N);
+      else for (let ia = 0; ia < na; ia++) a0.fill(b, o * N + ia * nb + ib0, o * N + ia * nb + ib1);
+    }
     for (let e = 0; e < nnz; e++) {
       const id = idx[e], v = val[e];
       const c = (id / N) | 0, rem = id - c * N;
       const u0 = (rem / n1) | 0, u1 = rem - u0 * n1;
-      // output x = u - d receives W[d + p] * v
-      for (let t0 = 0; t0 < k0; t0++) {
-        const x = this.wrap(u0 - (t0 - p0), n0, periodic[0]);
-        r0[t0] = x < 0 ? -1 : x * this.s0;
-      }
-      for (let t1 = 0; t1 < k1; t1++) {
-        const x = this.wrap(u1 - (t1 - p1), n1, periodic[1]);
-        r1[t1] = x < 0 ? -1 : x * this.s1;
-      }
+      const ns = this.atomFootprint(u0, u1, ib0, ib1);
+      if (ns === 0) continue;
       for (let o = 0; o < g.cout; o++) {
-        const w = g.wOff + (o * g.cin + c) * this.K, zo = o * N;
-        for (let t0 = 0; t0 < k0; t0++) {
-          const b0 = r0[t0];
-          if (b0 < 0) continue;
-          const wr = w + t0 * k1;
-          for (let t1 = 0; t1 < k1; t1++) {
-            const b1 = r1[t1];
-            if (b1 >= 0) a0[zo + b0 + b1] += v * P[wr + t1];
+        const kq = (o * g.cin + c) * K, zo = o * N;
+        for (let i = 0; i < kA; i++) {
+          const xa = rowA[i];
+          if (xa < 0) continue;
+          const kr = kq + i * kB, dr = zo + xa * nb;
+          for (let s = 0; s < ns; s++) {
+            const ks = kr + segJ[s], ds = dr + segX[s];
+            for (let t = 0, m = segN[s]; t < m; t++) a0[ds + t] += v * kf[ks + t];
           }
         }
       }
     }
-    leaky(a0, 0, a0.length, this.slope);
+    if (full) leaky(a0, 0, g.cout * N, this.slope);
+    else
+      for (let o = 0; o < g.cout; o++)
+        for (let ia = 0; ia < na; ia++) leaky(a0, o * N + ia * nb + ib0, o * N + ia * nb + ib1, this.slope);
   }
 
-  /** Layer-0 weight gradient: dW[o][c][d+p] += v * dz0[o](u - d). */
-  private layer0Grad(idx: Int32Array, val: Float32Array, nnz: number, dz0: Float64Array, grad: Float64Array): void {
-    const g = this.layers[0], N = this.N;
-    const { n0, n1, periodic } = this.shape;
-    const [k0, k1] = this.spec.kernel;
-    const p0 = (k0 - 1) / 2, p1 = (k1 - 1) / 2;
-    const r0 = new Int32Array(k0), r1 = new Int32Array(k1);
+  /** Layer-0 weight gradient dW[o][c][d+p] += v * dz0[o](u - d), accumulated in g0f (internal tap order). */
+  private layer0Grad(idx: Int32Array, val: Float32Array, nnz: number, dz0: Float64Array): void {
+    const g = this.layers[0], N = this.N, nb = this.nb;
+    const { n1 } = this.shape;
+    const kA = this.kA, kB = this.kB, K = this.K, gf = this.g0f;
+    const rowA = this.rowA, segJ = this.segJ, segX = this.segX, segN = this.segN;
     for (let e = 0; e < nnz; e++) {
       const id = idx[e], v = val[e];
       const c = (id / N) | 0, rem = id - c * N;
       const u0 = (rem / n1) | 0, u1 = rem - u0 * n1;
-      for (let t0 = 0; t0 < k0; t0++) {
-        const x = this.wrap(u0 - (t0 - p0), n0, periodic[0]);
-        r0[t0] = x < 0 ? -1 : x * this.s0;
-      }
-      for (let t1 = 0; t1 < k1; t1++) {
-        const x = this.wrap(u1 - (t1 - p1), n1, periodic[1]);
-        r1[t1] = x < 0 ? -1 : x * this.s1;
-      }
+      const ns = this.atomFootprint(u0, u1, 0, nb);
       for (let o = 0; o < g.cout; o++) {
-        const w = g.wOff + (o * g.cin + c) * this.K, zo = o * N;
-        for (let t0 = 0; t0 < k0; t0++) {
-          const b0 = r0[t0];
-          if (b0 < 0) continue;
-          const wr = w + t0 * k1;
-          for (let t1 = 0; t1 < k1; t1++) {
-            const b1 = r1[t1];
-            if (b1 >= 0) grad[wr + t1] += v * dz0[zo + b0 + b1];
+        const kq = (o * g.cin + c) * K, zo = o * N;
+        for (let i = 0; i < kA; i++) {
+          const xa = rowA[i];
+          if (xa < 0) continue;
+          const kr = kq + i * kB, dr = zo + xa * nb;
+          for (let s = 0; s < ns; s++) {
+            const ks = kr + segJ[s], ds = dr + segX[s];
+            for (let t = 0, m = segN[s]; t < m; t++) gf[ks + t] += v * dz0[ds + t];
           }
         }
       }
+    }
+  }
+
+  /** Adds the accumulated layer-0 weight gradient (g0f) to grad in the params layout. */
+  private flushLayer0Grad(grad: Float64Array): void {
+    const g = this.layers[0], K = this.K, gf = this.g0f, map = this.k0Map;
+    for (let q = 0; q < g.cout * g.cin; q++) {
+      const w = g.wOff + q * K, o = q * K;
+      for (let t = 0; t < K; t++) grad[w + map[t]] += gf[o + t];
     }
   }
 
@@ -569,6 +655,9 @@ export class ConvEngine {
         specIm.push(this.scratchArr(`specIm${l}`, C * F));
       }
     }
+    const g0n = this.layers[0].cout * this.layers[0].cin * this.K;
+    if (this.g0f.length !== g0n) this.g0f = new Float64Array(g0n);
+    else this.g0f.fill(0);
     const gRe: Float64Array[] = [], gIm: Float64Array[] = [];
     for (let l = 1; l <= H; l++) {
       const g = this.layers[l];
@@ -721,9 +810,10 @@ export class ConvEngine {
           const bsum = leakyGradRows(a, da, o * N, slope, band, this.na, this.nb);
           if (g.bOff >= 0) grad[g.bOff + o] += bsum;
         }
-        this.layer0Grad(smp.idx, smp.val, smp.idx.length, da, grad);
+        this.layer0Grad(smp.idx, smp.val, smp.idx.length, da);
       }
     }
+    this.flushLayer0Grad(grad);
     // ---- hidden weight gradients back to space: dW[o][c][d+p] = R[d mod M] / (Ma Mb)
     const M0 = this.aIsAxis1 ? this.Mb : this.Ma, M1 = this.aIsAxis1 ? this.Ma : this.Mb;
     const sz = this.Ma * this.Mb, inv = 1 / sz;

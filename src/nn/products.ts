@@ -13,7 +13,12 @@
  * as fast in V8 as loops over the channel index.
  */
 
-export type ProductFn = (kr: Float64Array, ki: Float64Array, aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, F: number) => void;
+/**
+ * Arguments: kernel spectra (or gradient accumulators), two channel-major
+ * spectra of stride F, and an optional frequency range [f0, f1) (default all F:
+ * the threaded forward pass gives each thread its own frequencies).
+ */
+export type ProductFn = (kr: Float64Array, ki: Float64Array, aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, F: number, f0?: number, f1?: number) => void;
 
 const MAX_UNROLL = 400; // cin*cout above this: plain loops
 const cache = new Map<string, ProductFn>();
@@ -25,18 +30,18 @@ function loadVec(name: string, arrRe: string, arrIm: string, count: number): str
 }
 
 function genForward(cin: number, cout: number): ProductFn {
-  let b = 'for (let f = 0; f < F; f++) {\n' + loadVec('s', 'aRe', 'aIm', cin) + `let k = f * ${cin * cout}, q = f, a = 0, b = 0;\n`;
+  let b = 'for (let f = f0; f < f1; f++) {\n' + loadVec('s', 'aRe', 'aIm', cin) + `let k = f * ${cin * cout}, q = f, a = 0, b = 0;\n`;
   for (let o = 0; o < cout; o++) {
     b += '{ let re = 0, im = 0;\n';
     for (let c = 0; c < cin; c++) b += `a = kr[k]; b = ki[k++]; re += a * sr${c} - b * si${c}; im += a * si${c} + b * sr${c};\n`;
     b += `bRe[q] = re; bIm[q] = im;${o + 1 < cout ? ' q += F;' : ''} }\n`;
   }
   b += '}';
-  return new Function('kr', 'ki', 'aRe', 'aIm', 'bRe', 'bIm', 'F', b) as ProductFn;
+  return new Function('kr', 'ki', 'aRe', 'aIm', 'bRe', 'bIm', 'F', 'f0 = 0', 'f1 = F', b) as ProductFn;
 }
 
 function genBackward(cin: number, cout: number): ProductFn {
-  let b = 'for (let f = 0; f < F; f++) {\n' + loadVec('d', 'aRe', 'aIm', cout) + `const k = f * ${cin * cout}; let q = f, a = 0, b = 0;\n`;
+  let b = 'for (let f = f0; f < f1; f++) {\n' + loadVec('d', 'aRe', 'aIm', cout) + `const k = f * ${cin * cout}; let q = f, a = 0, b = 0;\n`;
   for (let c = 0; c < cin; c++) {
     b += '{ let re = 0, im = 0;\n';
     for (let o = 0; o < cout; o++)
@@ -44,22 +49,22 @@ function genBackward(cin: number, cout: number): ProductFn {
     b += `bRe[q] = re; bIm[q] = im;${c + 1 < cin ? ' q += F;' : ''} }\n`;
   }
   b += '}';
-  return new Function('kr', 'ki', 'aRe', 'aIm', 'bRe', 'bIm', 'F', b) as ProductFn;
+  return new Function('kr', 'ki', 'aRe', 'aIm', 'bRe', 'bIm', 'F', 'f0 = 0', 'f1 = F', b) as ProductFn;
 }
 
 /** Gradient: arguments (gr, gi, dzRe, dzIm, sRe, sIm, F). */
 function genGrad(cin: number, cout: number): ProductFn {
-  let b = 'for (let f = 0; f < F; f++) {\n' + loadVec('d', 'aRe', 'aIm', cout).replace('let j', 'let j') + '{\n' + loadVec('s', 'bRe', 'bIm', cin) + `let k = f * ${cin * cout};\n`;
+  let b = 'for (let f = f0; f < f1; f++) {\n' + loadVec('d', 'aRe', 'aIm', cout).replace('let j', 'let j') + '{\n' + loadVec('s', 'bRe', 'bIm', cin) + `let k = f * ${cin * cout};\n`;
   for (let o = 0; o < cout; o++)
     for (let c = 0; c < cin; c++)
       b += `kr[k] += dr${o} * sr${c} + di${o} * si${c}; ki[k] += dr${o} * si${c} - di${o} * sr${c}; k++;\n`;
   b += '}}';
-  return new Function('kr', 'ki', 'aRe', 'aIm', 'bRe', 'bIm', 'F', b) as ProductFn;
+  return new Function('kr', 'ki', 'aRe', 'aIm', 'bRe', 'bIm', 'F', 'f0 = 0', 'f1 = F', b) as ProductFn;
 }
 
 function loopForward(cin: number, cout: number): ProductFn {
-  return (kr, ki, aRe, aIm, bRe, bIm, F) => {
-    for (let f = 0; f < F; f++) {
+  return (kr, ki, aRe, aIm, bRe, bIm, F, f0 = 0, f1 = F) => {
+    for (let f = f0; f < f1; f++) {
       let k = f * cin * cout;
       for (let o = 0; o < cout; o++) {
         let re = 0, im = 0;
@@ -76,8 +81,8 @@ function loopForward(cin: number, cout: number): ProductFn {
 }
 
 function loopBackward(cin: number, cout: number): ProductFn {
-  return (kr, ki, aRe, aIm, bRe, bIm, F) => {
-    for (let f = 0; f < F; f++) {
+  return (kr, ki, aRe, aIm, bRe, bIm, F, f0 = 0, f1 = F) => {
+    for (let f = f0; f < f1; f++) {
       const k = f * cin * cout;
       for (let c = 0; c < cin; c++) {
         let re = 0, im = 0;
@@ -94,8 +99,8 @@ function loopBackward(cin: number, cout: number): ProductFn {
 }
 
 function loopGrad(cin: number, cout: number): ProductFn {
-  return (gr, gi, aRe, aIm, bRe, bIm, F) => {
-    for (let f = 0; f < F; f++) {
+  return (gr, gi, aRe, aIm, bRe, bIm, F, f0 = 0, f1 = F) => {
+    for (let f = f0; f < f1; f++) {
       let k = f * cin * cout;
       for (let o = 0; o < cout; o++) {
         const x = aRe[o * F + f], y = aIm[o * F + f];
