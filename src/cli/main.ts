@@ -235,14 +235,29 @@ async function cmdEnergy(args: string[]): Promise<number> {
   return 0;
 }
 
+/** File-system errors a user fixes outside asla (EX_IOERR, 74). */
+const IO_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'input/output error',
+};
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
+    const io = e as NodeJS.ErrnoException;
     if (isUserFacing(e)) {
       process.stderr.write(`asla: ${e.message.split('\n')[0]}\n`);
       process.exitCode = 2;
+    } else if (io?.code !== undefined && IO_ERRORS[io.code] !== undefined) {
+      // the disk filled, a quota or permission stopped a write: one line, no stack; a run stays resumable (src/search/run.ts)
+      process.stderr.write(`asla: ${IO_ERRORS[io.code]} (${io.code}${io.syscall ? ` in ${io.syscall}` : ''})${io.path ? `: ${io.path}` : ''}; a run continues from its last intact checkpoint with 'asla run --resume DIR'\n`);
+      process.exitCode = 74;
     } else {
       process.stderr.write(`asla: internal error: ${(e as Error)?.stack ?? e}\n`);
       process.exitCode = 70;

@@ -4,7 +4,7 @@
  * the previous checkpoint is kept as a fallback for a corrupted newest one.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 
 export const CHECKPOINT_FORMAT = 'asla-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -58,23 +58,42 @@ export function decodeState(text: string): unknown {
 
 /** Writes `text` to `path` so that a reader sees either the old or the new file, never a mix. */
 export function writeFileAtomic(path: string, text: string | Buffer): void {
+  renameSync(writeTemp(path, text), path);
+}
+
+/**
+ * Writes and fsyncs `path.PID.tmp`. A failed write (disk full) removes the temp
+ * file again, so it neither fills the disk further nor is left behind.
+ */
+function writeTemp(path: string, text: string | Buffer): string {
   const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, typeof text === 'string' ? Buffer.from(text) : text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      // write(2) may write less than asked (a filling disk does): go on until all is written or it fails
+      const buf = typeof text === 'string' ? Buffer.from(text) : text;
+      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    // write(2) errors carry no path: name the file being written (the CLI prints it)
+    if ((e as NodeJS.ErrnoException).code) (e as NodeJS.ErrnoException).path ??= path;
+    throw e;
   }
-  renameSync(tmp, path);
+  return tmp;
 }
 
 export function saveCheckpoint(path: string, state: unknown): void {
   const body = encodeState(state);
   const sha256 = createHash('sha256').update(body).digest('hex');
   const text = `{"format":"${CHECKPOINT_FORMAT}","version":${CHECKPOINT_VERSION},"sha256":"${sha256}","body":${body}}\n`;
+  // the new checkpoint is complete on disk before the current one moves to .prev: a failed write (disk full) leaves both as they were
+  const tmp = writeTemp(path, text);
   if (existsSync(path)) renameSync(path, `${path}.prev`);
-  writeFileAtomic(path, text);
+  renameSync(tmp, path);
 }
 
 export class CheckpointError extends Error {}

@@ -138,7 +138,7 @@ export class Run {
         truncateTo(join(dir, 'structures.extxyz'), 0);
         // killed before the first checkpoint: start the snapshots over too (an append cut mid-line would stay in the middle of the file)
         if (existsSync(join(dir, SNAPSHOT_FILE))) truncateTo(join(dir, SNAPSHOT_FILE), 0);
-        if (agent.net) appendNetworkSnapshot(dir, 0, agent.net);
+        if (agent.net) appendNamed(join(dir, SNAPSHOT_FILE), () => appendNetworkSnapshot(dir, 0, agent.net!));
       }
     } else {
       let origin: TransferOrigin | null = null;
@@ -158,7 +158,7 @@ export class Run {
       writeFileAtomic(join(dir, 'reference.json'), JSON.stringify({ energy: referenceEnergy }) + '\n');
       if (reference) writeFileAtomic(join(dir, 'reference.extxyz'), formatExtxyz(reference));
       // the untrained network (tabula rasa), for pictures of early episodes
-      if (agent.net) appendNetworkSnapshot(dir, 0, agent.net);
+      if (agent.net) appendNamed(join(dir, SNAPSHOT_FILE), () => appendNetworkSnapshot(dir, 0, agent.net!));
     }
     const run = new Run(dir, config, agent, startEpisode, reference);
     if (opts.resume) {
@@ -198,9 +198,9 @@ export class Run {
         this.failures[record.failure.kind] = (this.failures[record.failure.kind] ?? 0) + 1;
       }
       // results first, then the checkpoint that records their lengths
-      appendFileSync(structuresPath, formatExtxyz(structure));
-      appendFileSync(logPath, JSON.stringify(record) + '\n');
-      if (this.agent.net && snapshotDue(record.episode)) appendNetworkSnapshot(this.dir, record.episode, this.agent.net);
+      appendNamed(structuresPath, () => appendFileSync(structuresPath, formatExtxyz(structure)));
+      appendNamed(logPath, () => appendFileSync(logPath, JSON.stringify(record) + '\n'));
+      if (this.agent.net && snapshotDue(record.episode)) appendNamed(join(this.dir, SNAPSHOT_FILE), () => appendNetworkSnapshot(this.dir, record.episode, this.agent.net!));
       if (record.energy !== null && record.energy === this.agent.bestEnergy) {
         writeFileAtomic(join(this.dir, 'best.extxyz'), formatExtxyz(structure));
       }
@@ -271,6 +271,16 @@ export interface RunSummary {
 
 function sizeOf(path: string): number {
   return existsSync(path) ? statSync(path).size : 0;
+}
+
+/** Runs an append; a write(2) error (disk full) carries no path, so it gets the file's. */
+function appendNamed(path: string, append: () => void): void {
+  try {
+    append();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code) (e as NodeJS.ErrnoException).path ??= path;
+    throw e;
+  }
 }
 
 /**
