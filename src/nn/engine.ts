@@ -81,6 +81,28 @@ export interface SparseSample {
 
 export type LossForm = 'eq2' | 'sum-of-squares';
 
+/** One thread's share of a threaded forward pass (see ConvEngine.partition). */
+export interface ForwardPart {
+  ib0: number; // rows [ib0, ib1) of internal axis b
+  ib1: number;
+  ibRuns: Int32Array;
+  tEnd: number; // rows [ib1, tEnd) of the shared T buffer are zero padding written by this part
+  kaRuns: Int32Array; // frequencies along internal axis a, closed under negation
+}
+
+/**
+ * Buffers shared by the threads of a forward pass (views of SharedArrayBuffers):
+ * T holds the first forward pass of every channel pair, layout [pair][ib][ka];
+ * U the first inverse pass, layout [pair][ka][ib]; out the Q-values (API layout).
+ */
+export interface ForwardShared {
+  Tr: Float64Array;
+  Ti: Float64Array;
+  Ur: Float64Array;
+  Ui: Float64Array;
+  out: Float32Array;
+}
+
 /** Rough per-element cost of a transform of length n (to pick the axis done first). */
 function transformCost(n: number): number {
   const f = primeFactors(n);
@@ -95,6 +117,11 @@ function transformCost(n: number): number {
 /** A set of rows (indices along internal axis b) as runs [start, end) and a mask. */
 class Band {
   constructor(readonly runs: Int32Array, readonly mask: Uint8Array) {}
+  static fromRange(i0: number, i1: number, M: number): Band {
+    const mask = new Uint8Array(M);
+    mask.fill(1, i0, i1);
+    return new Band(Int32Array.of(i0, i1), mask);
+  }
   static full(n: number, M: number): Band {
     const mask = new Uint8Array(M);
     mask.fill(1, 0, n);
@@ -626,6 +653,209 @@ export class ConvEngine {
       this.scratch.set(name, a);
     }
     return a;
+  }
+
+  // ------------------------------------------------------------ threaded forward
+
+  /**
+   * How a forward pass is split between `parts` threads: rows ib (internal
+   * axis b) for the layer-wise work in space, and frequencies ka (axis a) for
+   * the work in frequency space. A thread's set of ka is closed under
+   * ka -> -ka mod Ma, because separating two real channels packed into one
+   * complex transform reads X[kb][ka] and X[-kb][-ka] together; so the second
+   * transform pass, the spectral product and the first inverse pass of a
+   * layer run without exchanging data. Two barriers per layer remain (after
+   * the first forward pass, after the first inverse pass).
+   */
+  partition(part: number, parts: number): ForwardPart {
+    const { nb, Mb, Ma } = this;
+    const ib0 = Math.round((part * nb) / parts), ib1 = Math.round(((part + 1) * nb) / parts);
+    const classes = (Ma >> 1) + 1;
+    const mask = new Uint8Array(Ma);
+    for (let ka = 0; ka < Ma; ka++) {
+      const cls = Math.min(ka, Ma - ka);
+      if (Math.floor((cls * parts) / classes) === part) mask[ka] = 1;
+    }
+    const r: number[] = [];
+    for (let i = 0; i < Ma; ) {
+      if (!mask[i]) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < Ma && mask[j]) j++;
+      r.push(i, j);
+      i = j;
+    }
+    // the zero padding rows [nb, Mb) of the shared transposed buffer are written (as zeros) by the last part
+    return { ib0, ib1, ibRuns: Int32Array.of(ib0, ib1), tEnd: part === parts - 1 ? Mb : ib1, kaRuns: Int32Array.from(r) };
+  }
+
+  /** Sizes of the buffers shared by the threads of a forward pass (float64 counts per re/im array). */
+  sharedSizes(): { pairs: number; perPair: number } {
+    let maxC = 0;
+    for (const g of this.layers) maxC = Math.max(maxC, g.cin, g.cout);
+    return { pairs: (maxC + 1) >> 1, perPair: this.Ma * this.Mb };
+  }
+
+  /**
+   * This thread's part of a forward pass (same result as forwardInternal).
+   * `sync` is the barrier between the threads. Writes the Q-values of its
+   * rows to sh.out (API layout).
+   */
+  forwardPart(idx: Int32Array, val: Float32Array, nnz: number, part: ForwardPart, sh: ForwardShared, sync: () => void): void {
+    const L = this.layers.length, N = this.N, P = this.params;
+    const a0 = this.scratchArr('pact0', this.layers[0].cout * N);
+    this.layer0(idx, val, nnz, a0, part.ib0, part.ib1);
+    let prev = a0;
+    const band = Band.fromRange(part.ib0, part.ib1, this.Mb);
+    for (let l = 1; l < L; l++) {
+      const g = this.layers[l];
+      this.partForwardRows(prev, g.cin, part, sh);
+      sync();
+      this.partSpectral(l, part, sh);
+      sync();
+      const a = this.scratchArr(`pact${l}`, g.cout * N);
+      this.partInverseRows(g.cout, a, part, sh);
+      if (l < L - 1) {
+        for (let o = 0; o < g.cout; o++) biasLeakyRows(a, o * N, g.bOff >= 0 ? P[g.bOff + o] : 0, this.slope, band, this.na, this.nb);
+      } else {
+        const { n1 } = this.shape, out = sh.out;
+        for (let o = 0; o < g.cout; o++) {
+          const b = g.bOff >= 0 ? P[g.bOff + o] : 0;
+          for (let ia = 0; ia < this.na; ia++)
+            for (let ib = part.ib0, i = o * N + ia * this.nb + ib; ib < part.ib1; ib++, i++) {
+              const x0 = this.aIsAxis1 ? ib : ia, x1 = this.aIsAxis1 ? ia : ib;
+              out[o * N + x0 * n1 + x1] = Math.tanh(a[i] + b);
+            }
+        }
+      }
+      prev = a;
+    }
+  }
+
+  /** Forward pass along a over this thread's rows ib, all channel pairs, transposed into sh.T ([pair][ib][ka]). */
+  private partForwardRows(x: Float64Array, C: number, part: ForwardPart, sh: ForwardShared): void {
+    const { Ma, Mb, na, nb } = this;
+    const [b0r, b0i, b1r, b1i] = this.buf;
+    const { ib0, ib1, ibRuns, tEnd } = part;
+    const N = this.N, PP = Ma * Mb, Tr = sh.Tr, Ti = sh.Ti;
+    for (let c = 0; c < C; c += 2) {
+      const two = c + 1 < C, xa = c * N, xb = xa + N;
+      for (let ia = 0; ia < Ma; ia++) {
+        const o = ia * Mb;
+        if (ia < na) {
+          const s = ia * nb;
+          for (let ib = ib0; ib < ib1; ib++) {
+            b0r[o + ib] = x[xa + s + ib];
+            b0i[o + ib] = two ? x[xb + s + ib] : 0;
+          }
+        } else {
+          b0r.fill(0, o + ib0, o + ib1);
+          b0i.fill(0, o + ib0, o + ib1);
+        }
+      }
+      const inB = this.planA.run(b0r, b0i, b1r, b1i, Mb, ibRuns, -1);
+      const sr = inB ? b1r : b0r, si = inB ? b1i : b0i;
+      const t = (c >> 1) * PP;
+      for (let ib = ib0; ib < ib1; ib++)
+        for (let ka = 0, d = t + ib * Ma, s = ib; ka < Ma; ka++, d++, s += Mb) {
+          Tr[d] = sr[s];
+          Ti[d] = si[s];
+        }
+      if (tEnd > ib1) {
+        Tr.fill(0, t + ib1 * Ma, t + tEnd * Ma);
+        Ti.fill(0, t + ib1 * Ma, t + tEnd * Ma);
+      }
+    }
+  }
+
+  /**
+   * On this thread's frequencies ka: the forward pass along b, separation of
+   * the packed channels, the spectral product with the kernels of layer l,
+   * and the first inverse pass (along b), transposed into sh.U ([pair][ka][ib]).
+   */
+  private partSpectral(l: number, part: ForwardPart, sh: ForwardShared): void {
+    const { Ma, Mb, Hb, F, negA, nb } = this;
+    const g = this.layers[l];
+    const [b0r, b0i, b1r, b1i] = this.buf;
+    const runs = part.kaRuns, nr = runs.length, PP = Ma * Mb;
+    const sRe = this.scratchArr('psRe', g.cin * F), sIm = this.scratchArr('psIm', g.cin * F);
+    const zRe = this.scratchArr('pzRe', g.cout * F), zIm = this.scratchArr('pzIm', g.cout * F);
+    for (let c = 0; c < g.cin; c += 2) {
+      const two = c + 1 < g.cin, t = (c >> 1) * PP;
+      const Tr = sh.Tr.subarray(t, t + PP), Ti = sh.Ti.subarray(t, t + PP);
+      const inB = this.planB.run(Tr, Ti, b1r, b1i, Ma, runs, -1);
+      const zr = inB ? b1r : Tr, zi = inB ? b1i : Ti;
+      const oa = c * F, ob = oa + F;
+      for (let kb = 0; kb < Hb; kb++) {
+        const row = kb * Ma, rown = (kb === 0 ? 0 : Mb - kb) * Ma;
+        for (let r = 0; r < nr; r += 2)
+          for (let ka = runs[r], e = runs[r + 1]; ka < e; ka++) {
+            const i1 = row + ka, i2 = rown + negA[ka];
+            const ar = zr[i1], ai = zi[i1], br = zr[i2], bi = zi[i2];
+            sRe[oa + row + ka] = 0.5 * (ar + br);
+            sIm[oa + row + ka] = 0.5 * (ai - bi);
+            if (two) {
+              sRe[ob + row + ka] = 0.5 * (ai + bi);
+              sIm[ob + row + ka] = -0.5 * (ar - br);
+            }
+          }
+      }
+    }
+    const fn = productKernel('forward', g.cin, g.cout), kr = this.kRe[l], ki = this.kIm[l];
+    for (let kb = 0; kb < Hb; kb++) for (let r = 0; r < nr; r += 2) fn(kr, ki, sRe, sIm, zRe, zIm, F, kb * Ma + runs[r], kb * Ma + runs[r + 1]);
+    for (let c = 0; c < g.cout; c += 2) {
+      const two = c + 1 < g.cout, xa = c * F, xb = xa + F;
+      for (let kb = 0; kb < Hb; kb++) {
+        const o = kb * Ma;
+        for (let r = 0; r < nr; r += 2)
+          for (let ka = runs[r], e = runs[r + 1]; ka < e; ka++) {
+            b0r[o + ka] = two ? zRe[xa + o + ka] - zIm[xb + o + ka] : zRe[xa + o + ka];
+            b0i[o + ka] = two ? zIm[xa + o + ka] + zRe[xb + o + ka] : zIm[xa + o + ka];
+          }
+      }
+      for (let kb = Hb; kb < Mb; kb++) {
+        const o = kb * Ma, s = (Mb - kb) * Ma;
+        for (let r = 0; r < nr; r += 2)
+          for (let ka = runs[r], e = runs[r + 1]; ka < e; ka++) {
+            const j = s + negA[ka];
+            b0r[o + ka] = two ? zRe[xa + j] + zIm[xb + j] : zRe[xa + j];
+            b0i[o + ka] = two ? -zIm[xa + j] + zRe[xb + j] : -zIm[xa + j];
+          }
+      }
+      const inB = this.planB.run(b0r, b0i, b1r, b1i, Ma, runs, 1);
+      const sr = inB ? b1r : b0r, si = inB ? b1i : b0i;
+      const t = (c >> 1) * PP, Ur = sh.Ur, Ui = sh.Ui;
+      for (let r = 0; r < nr; r += 2)
+        for (let ka = runs[r], e = runs[r + 1]; ka < e; ka++)
+          for (let ib = 0, d = t + ka * Mb, s = ka; ib < nb; ib++, d++, s += Ma) {
+            Ur[d] = sr[s];
+            Ui[d] = si[s];
+          }
+    }
+  }
+
+  /** Second inverse pass (along a) over this thread's rows ib, into the activations (internal layout, own rows). */
+  private partInverseRows(C: number, y: Float64Array, part: ForwardPart, sh: ForwardShared): void {
+    const { Ma, Mb, na, nb } = this;
+    const [, , b1r, b1i] = this.buf;
+    const { ib0, ib1, ibRuns } = part;
+    const N = this.N, PP = Ma * Mb;
+    for (let c = 0; c < C; c += 2) {
+      const two = c + 1 < C, t = (c >> 1) * PP;
+      const Ur = sh.Ur.subarray(t, t + PP), Ui = sh.Ui.subarray(t, t + PP);
+      const inB = this.planA.run(Ur, Ui, b1r, b1i, Mb, ibRuns, 1);
+      const zr = inB ? b1r : Ur, zi = inB ? b1i : Ui;
+      const ya = c * N, yb = ya + N;
+      for (let ia = 0; ia < na; ia++) {
+        const o = ia * Mb, d = ia * nb;
+        for (let ib = ib0; ib < ib1; ib++) {
+          y[ya + d + ib] = zr[o + ib];
+          if (two) y[yb + d + ib] = zi[o + ib];
+        }
+      }
+    }
   }
 
   // ------------------------------------------------------------ training

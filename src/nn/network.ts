@@ -16,6 +16,7 @@
 import { InputError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { ConvEngine, layerLayout, type GridShape, type LayerGeom, type QNetworkSpec } from './engine.js';
+import { ForwardThreads } from './forward-threads.js';
 
 export type { GridShape, QNetworkSpec } from './engine.js';
 
@@ -51,7 +52,10 @@ export function shapeKey(shape: GridShape): string {
 export class QNetwork {
   params: Float32Array;
   private readonly geom: LayerGeom[];
-  private engines = new Map<string, { engine: ConvEngine; snapshot: Float32Array }>();
+  private engines = new Map<string, { engine: ConvEngine; snapshot: Float32Array; version: number }>();
+  private versions = 0;
+  private threads: ForwardThreads | null = null;
+  private threadMinPoints = 0;
 
   private constructor(readonly spec: QNetworkSpec, params: Float32Array) {
     const { layers, size } = layerLayout(spec);
@@ -96,20 +100,55 @@ export class QNetwork {
 
   /** The engine for this grid, with kernel transforms up to date with params. */
   private engine(shape: GridShape): ConvEngine {
+    return this.engineEntry(shape).engine;
+  }
+
+  private engineEntry(shape: GridShape): { engine: ConvEngine; snapshot: Float32Array; version: number } {
     validateShape(shape);
     const key = shapeKey(shape);
     let e = this.engines.get(key);
     if (!e) {
       if (this.engines.size >= 8) this.engines.clear();
-      e = { engine: new ConvEngine(this.spec, { n0: shape.n0, n1: shape.n1, periodic: [!!shape.periodic[0], !!shape.periodic[1]] }), snapshot: new Float32Array(0) };
+      e = { engine: new ConvEngine(this.spec, { n0: shape.n0, n1: shape.n1, periodic: [!!shape.periodic[0], !!shape.periodic[1]] }), snapshot: new Float32Array(0), version: -1 };
       this.engines.set(key, e);
     }
     // params may have been changed in place (Adam) or replaced: compare
     if (!equalArrays(e.snapshot, this.params)) {
       e.snapshot = this.params.slice();
       e.engine.setParams(e.snapshot, true);
+      e.version = ++this.versions;
     }
-    return e.engine;
+    return e;
+  }
+
+  /**
+   * Runs forward() on two threads (this one and a persistent worker) when
+   * threads >= 2, on this thread alone when threads = 1. More than two
+   * threads are not used: a pass of one state is too short to share further.
+   * Grids of fewer than minGridPoints points stay single-threaded (the
+   * barriers would cost more than they save). forward() stays synchronous;
+   * call close() when done (the worker does not keep the process alive).
+   */
+  setForwardThreads(threads: number, opts: { minGridPoints?: number } = {}): void {
+    if (!Number.isInteger(threads) || threads < 1) throw new InputError(`field 'threads' must be a positive integer, got ${threads}`, 'network options');
+    this.threadMinPoints = opts.minGridPoints ?? 400;
+    if (threads >= 2 && !this.threads) this.threads = new ForwardThreads(this.spec);
+    if (threads < 2 && this.threads) {
+      void this.threads.close();
+      this.threads = null;
+    }
+  }
+
+  /** Number of threads forward() runs on (1 or 2). */
+  get forwardThreads(): number {
+    return this.threads ? 2 : 1;
+  }
+
+  /** Stops the forward worker thread, if any (forward() then runs on this thread). */
+  async close(): Promise<void> {
+    const t = this.threads;
+    this.threads = null;
+    await t?.close();
   }
 
   private checkInput(input: Float32Array, shape: GridShape): void {
@@ -119,8 +158,11 @@ export class QNetwork {
 
   /** Q-values (S*n0*n1, each in [-1, 1]) for one state. */
   forward(input: Float32Array, shape: GridShape, out?: Float32Array): Float32Array {
-    const e = this.engine(shape);
+    const entry = this.engineEntry(shape);
+    const e = entry.engine;
     this.checkInput(input, shape);
+    if (this.threads?.usable && shape.n0 * shape.n1 >= this.threadMinPoints)
+      return this.threads.forward(e, shapeKey(shape), entry.snapshot, entry.version, input, out ?? new Float32Array(input.length));
     const acts = e.forwardInternal(input);
     const S = this.spec.species;
     const o = out ?? new Float32Array(S * shape.n0 * shape.n1);
