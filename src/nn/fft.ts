@@ -511,25 +511,23 @@ export class RaderFFT implements VectorFFT {
     const [t0r, t0i, t1r, t1i] = this.buf;
     const nr = runs.length;
     const permIn = this.permIn, permOut = this.permOut;
-    // gather a_p = x[g^-p]; X[0] = sum of all elements, accumulated in b's element 0
-    for (let r = 0; r < nr; r += 2)
-      for (let v = runs[r], e = runs[r + 1]; v < e; v++) {
-        bRe[v] = aRe[v];
-        bIm[v] = aIm[v];
-      }
+    // gather a_p = x[g^-p]
     for (let q = 0; q < L; q++) {
       const src = permIn[q] * V, dst = q * V;
       for (let r = 0; r < nr; r += 2)
         for (let v = runs[r], e = runs[r + 1]; v < e; v++) {
-          const xr = aRe[src + v], xi = aIm[src + v];
-          t0r[dst + v] = xr;
-          t0i[dst + v] = xi;
-          bRe[v] += xr;
-          bIm[v] += xi;
+          t0r[dst + v] = aRe[src + v];
+          t0i[dst + v] = aIm[src + v];
         }
     }
     let inB = this.inner.run(t0r, t0i, t1r, t1i, V, runs, -1);
     let cr = inB ? t1r : t0r, ci = inB ? t1i : t0i;
+    // X[0] = x[0] + sum of the other elements = x[0] + DFT(a)[0]
+    for (let r = 0; r < nr; r += 2)
+      for (let v = runs[r], e = runs[r + 1]; v < e; v++) {
+        bRe[v] = aRe[v] + cr[v];
+        bIm[v] = aIm[v] + ci[v];
+      }
     const Br = this.bRe[sign < 0 ? 0 : 1], Bi = this.bIm[sign < 0 ? 0 : 1];
     for (let q = 0; q < L; q++) {
       const wr = Br[q], wi = Bi[q], o = q * V;
