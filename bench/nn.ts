@@ -80,6 +80,8 @@ async function main(): Promise<void> {
       const rng = new Rng(1);
       const net = QNetwork.create(spec, rng);
       const trainer = new Trainer(net, { learningRate: 1e-3, threads });
+      // the forward passes on the same threads; adaptive off: time the two-thread pass itself
+      net.setForwardThreads(threads, { adaptive: false });
       const samples = batch(rng, species, shape);
       const xs = Array.from({ length: 24 }, () => state(rng, species, shape, 24));
       // warm-up (JIT, plans, worker start)
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
       await trainer.step(samples, shape);
       const episodeMs = performance.now() - t0;
       await trainer.close();
+      await net.close();
       results.push({
         engine: 'asla-ts-fft',
         setting: key,

@@ -56,6 +56,7 @@ export class QNetwork {
   private versions = 0;
   private threads: ForwardThreads | null = null;
   private threadMinPoints = 0;
+  private adaptive: ModeChooser | null = null;
 
   private constructor(readonly spec: QNetworkSpec, params: Float32Array) {
     const { layers, size } = layerLayout(spec);
@@ -128,10 +129,15 @@ export class QNetwork {
    * Grids of fewer than minGridPoints points stay single-threaded (the
    * barriers would cost more than they save). forward() stays synchronous;
    * call close() when done (the worker does not keep the process alive).
+   * With `adaptive` (default) the pass is timed and every few dozen calls the
+   * other mode is tried: on a machine whose cores are busy with other work,
+   * barriers wait for a descheduled partner and one thread is faster. Both
+   * modes do the same arithmetic in the same order (the same Q-values).
    */
-  setForwardThreads(threads: number, opts: { minGridPoints?: number } = {}): void {
+  setForwardThreads(threads: number, opts: { minGridPoints?: number; adaptive?: boolean } = {}): void {
     if (!Number.isInteger(threads) || threads < 1) throw new InputError(`field 'threads' must be a positive integer, got ${threads}`, 'network options');
     this.threadMinPoints = opts.minGridPoints ?? 400;
+    this.adaptive = threads >= 2 && (opts.adaptive ?? true) ? new ModeChooser() : null;
     if (threads >= 2 && !this.threads) this.threads = new ForwardThreads(this.spec);
     if (threads < 2 && this.threads) {
       void this.threads.close();
@@ -161,8 +167,17 @@ export class QNetwork {
     const entry = this.engineEntry(shape);
     const e = entry.engine;
     this.checkInput(input, shape);
-    if (this.threads?.usable && shape.n0 * shape.n1 >= this.threadMinPoints)
-      return this.threads.forward(e, shapeKey(shape), entry.snapshot, entry.version, input, out ?? new Float32Array(input.length));
+    if (this.threads?.usable && shape.n0 * shape.n1 >= this.threadMinPoints) {
+      const o = out ?? new Float32Array(input.length);
+      const a = this.adaptive;
+      if (!a) return this.threads.forward(e, shapeKey(shape), entry.snapshot, entry.version, input, o);
+      const threaded = a.choose();
+      const t0 = performance.now();
+      if (threaded) this.threads.forward(e, shapeKey(shape), entry.snapshot, entry.version, input, o);
+      else e.toApi(e.forwardInternal(input)[this.geom.length - 1], this.spec.species, o);
+      a.record(threaded, performance.now() - t0);
+      return o;
+    }
     const acts = e.forwardInternal(input);
     const S = this.spec.species;
     const o = out ?? new Float32Array(S * shape.n0 * shape.n1);
@@ -202,6 +217,32 @@ export class QNetwork {
 
   clone(): QNetwork {
     return new QNetwork({ ...this.spec, filters: [...this.spec.filters], kernel: [...this.spec.kernel] }, this.params.slice());
+  }
+}
+
+/**
+ * Picks the faster of the two-thread and one-thread forward pass from running
+ * means of their measured times; the slower mode is re-tried for a few calls
+ * every PERIOD calls (load from other processes comes and goes).
+ */
+class ModeChooser {
+  static readonly PERIOD = 48;
+  static readonly PROBE = 3;
+  private mean = [NaN, NaN]; // [one thread, two threads], ms
+  private calls = 0;
+  private skip = false;
+  choose(): boolean {
+    const k = this.calls++ % ModeChooser.PERIOD;
+    const [m1, m2] = this.mean;
+    const best = Number.isNaN(m2) || !(m2 > m1); // two threads unless measured slower
+    // probe the other mode; its first call is not recorded (cold caches)
+    this.skip = k === ModeChooser.PERIOD - ModeChooser.PROBE;
+    return k >= ModeChooser.PERIOD - ModeChooser.PROBE ? !best : best;
+  }
+  record(threaded: boolean, ms: number): void {
+    if (this.skip) return;
+    const i = threaded ? 1 : 0;
+    this.mean[i] = Number.isNaN(this.mean[i]) ? ms : 0.8 * this.mean[i] + 0.2 * ms;
   }
 }
 

@@ -198,3 +198,19 @@ test('setForwardThreads rejects a bad thread count', () => {
   assert.throws(() => net.setForwardThreads(0), InputError);
   assert.throws(() => net.setForwardThreads(1.5), InputError);
 });
+
+test('adaptive two-thread forward (default) gives the single-thread Q-values on every call, whichever mode it picks', async () => {
+  const c = cases[0];
+  const net = makeNet(c.spec, 40);
+  const single = net.clone();
+  net.setForwardThreads(2, { minGridPoints: 0 });
+  try {
+    const rng = new Rng(41);
+    const x = randomState(rng, 1, c.shape, 10);
+    const q1 = single.forward(x, c.shape);
+    const out = new Float32Array(x.length);
+    for (let k = 0; k < 110; k++) assert.ok(maxAbsDiff(net.forward(x, c.shape, out), q1) <= 1e-6, `call ${k}`);
+  } finally {
+    await net.close();
+  }
+});
