@@ -103,7 +103,14 @@ export class StockhamFFT implements VectorFFT {
       twos -= 2;
     }
     if (twos) radices.push(2);
-    for (const x of f) if (x !== 2) radices.push(x);
+    // pair up factors of 3 into radix-9 stages (one memory pass instead of two)
+    let threes = f.filter((x) => x === 3).length;
+    while (threes >= 2) {
+      radices.push(9);
+      threes -= 2;
+    }
+    if (threes) radices.push(3);
+    for (const x of f) if (x !== 2 && x !== 3) radices.push(x);
     let l1 = 1;
     for (const p of radices) {
       const m = n / (l1 * p);
@@ -116,7 +123,7 @@ export class StockhamFFT implements VectorFFT {
           twIm[i * (p - 1) + q - 1] = Math.sin(a);
         }
       const st: Stage = { p, l1, m, twRe, twIm };
-      if (p > 5) {
+      if (p > 5 && p !== 9) {
         const h = (p - 1) >> 1;
         st.cosTab = new Float64Array(h * h);
         st.sinTab = new Float64Array(h * h);
@@ -149,6 +156,7 @@ export class StockhamFFT implements VectorFFT {
         case 4: radix4(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         case 5: radix5(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         case 7: radix7(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
+        case 9: radix9(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         default: radixOdd(sRe, sIm, dRe, dIm, st, V, runs, sign, this.scratch(((st.p - 1) / 2) * V));
       }
       inB = !inB;
@@ -309,6 +317,91 @@ function radix5(sRe: Float64Array, sIm: Float64Array, dRe: Float64Array, dIm: Fl
           yi = a2i - b2r;
           dRe[o3] = yr * w3r - yi * w3i;
           dIm[o3] = yr * w3i + yi * w3r;
+        }
+      }
+    }
+  }
+}
+
+const C9_1 = Math.cos((2 * Math.PI) / 9), S9_1 = Math.sin((2 * Math.PI) / 9);
+const C9_2 = Math.cos((4 * Math.PI) / 9), S9_2 = Math.sin((4 * Math.PI) / 9);
+const C9_4 = Math.cos((8 * Math.PI) / 9), S9_4 = Math.sin((8 * Math.PI) / 9);
+
+/**
+ * Radix 9 as 3 x 3 (one pass over memory instead of two radix-3 stages):
+ * with j = j1 + 3 j2 and q = r + 3 s,
+ *   y_q = sum_j1 w3^(j1 s) [w9^(j1 r) A_j1[r]],  A_j1 = DFT3(x_j1, x_j1+3, x_j1+6).
+ */
+function radix9(sRe: Float64Array, sIm: Float64Array, dRe: Float64Array, dIm: Float64Array, st: Stage, V: number, runs: Int32Array, sign: number): void {
+  const { l1, m, twRe, twIm } = st;
+  const js = m * l1 * V;
+  const qs = l1 * V;
+  const nr = runs.length;
+  const s3 = sign * Math.sqrt(3) * 0.5;
+  const f = sign < 0 ? 1 : -1;
+  // inner twiddles w9^(j1 r) = exp(sign 2 pi i j1 r / 9) for (j1, r) = (1,1), (1,2)=(2,1), (2,2)
+  const e1r = C9_1, e1i = sign * S9_1, e2r = C9_2, e2i = sign * S9_2, e4r = C9_4, e4i = sign * S9_4;
+  for (let i = 0; i < m; i++) {
+    const t = 8 * i;
+    const w1r = twRe[t], w2r = twRe[t + 1], w3r = twRe[t + 2], w4r = twRe[t + 3];
+    const w5r = twRe[t + 4], w6r = twRe[t + 5], w7r = twRe[t + 6], w8r = twRe[t + 7];
+    const w1i = f * twIm[t], w2i = f * twIm[t + 1], w3i = f * twIm[t + 2], w4i = f * twIm[t + 3];
+    const w5i = f * twIm[t + 4], w6i = f * twIm[t + 5], w7i = f * twIm[t + 6], w8i = f * twIm[t + 7];
+    for (let qq = 0; qq < l1; qq++) {
+      const ib = (i * l1 + qq) * V;
+      const ob = (i * 9 * l1 + qq) * V;
+      for (let r = 0; r < nr; r += 2) {
+        const e = runs[r + 1];
+        for (let v = runs[r]; v < e; v++) {
+          const i0 = ib + v;
+          // A_0 = DFT3(x0, x3, x6)
+          let ar = sRe[i0], ai = sIm[i0], br = sRe[i0 + 3 * js], bi = sIm[i0 + 3 * js], cr = sRe[i0 + 6 * js], ci = sIm[i0 + 6 * js];
+          let tr = br + cr, ti = bi + ci, ur = (br - cr) * s3, ui = (bi - ci) * s3, mr = ar - 0.5 * tr, mi = ai - 0.5 * ti;
+          const a00r = ar + tr, a00i = ai + ti, a01r = mr - ui, a01i = mi + ur, a02r = mr + ui, a02i = mi - ur;
+          // A_1 = DFT3(x1, x4, x7), then B_1[r] = w9^r A_1[r]
+          ar = sRe[i0 + js]; ai = sIm[i0 + js]; br = sRe[i0 + 4 * js]; bi = sIm[i0 + 4 * js]; cr = sRe[i0 + 7 * js]; ci = sIm[i0 + 7 * js];
+          tr = br + cr; ti = bi + ci; ur = (br - cr) * s3; ui = (bi - ci) * s3; mr = ar - 0.5 * tr; mi = ai - 0.5 * ti;
+          const a10r = ar + tr, a10i = ai + ti;
+          let xr = mr - ui, xi = mi + ur;
+          const a11r = xr * e1r - xi * e1i, a11i = xr * e1i + xi * e1r;
+          xr = mr + ui;
+          xi = mi - ur;
+          const a12r = xr * e2r - xi * e2i, a12i = xr * e2i + xi * e2r;
+          // A_2 = DFT3(x2, x5, x8), then B_2[r] = w9^(2r) A_2[r]
+          ar = sRe[i0 + 2 * js]; ai = sIm[i0 + 2 * js]; br = sRe[i0 + 5 * js]; bi = sIm[i0 + 5 * js]; cr = sRe[i0 + 8 * js]; ci = sIm[i0 + 8 * js];
+          tr = br + cr; ti = bi + ci; ur = (br - cr) * s3; ui = (bi - ci) * s3; mr = ar - 0.5 * tr; mi = ai - 0.5 * ti;
+          const a20r = ar + tr, a20i = ai + ti;
+          xr = mr - ui;
+          xi = mi + ur;
+          const a21r = xr * e2r - xi * e2i, a21i = xr * e2i + xi * e2r;
+          xr = mr + ui;
+          xi = mi - ur;
+          const a22r = xr * e4r - xi * e4i, a22i = xr * e4i + xi * e4r;
+          const o0 = ob + v;
+          // r = 0: y0, y3, y6
+          tr = a10r + a20r; ti = a10i + a20i; ur = (a10r - a20r) * s3; ui = (a10i - a20i) * s3; mr = a00r - 0.5 * tr; mi = a00i - 0.5 * ti;
+          dRe[o0] = a00r + tr;
+          dIm[o0] = a00i + ti;
+          xr = mr - ui; xi = mi + ur;
+          dRe[o0 + 3 * qs] = xr * w3r - xi * w3i; dIm[o0 + 3 * qs] = xr * w3i + xi * w3r;
+          xr = mr + ui; xi = mi - ur;
+          dRe[o0 + 6 * qs] = xr * w6r - xi * w6i; dIm[o0 + 6 * qs] = xr * w6i + xi * w6r;
+          // r = 1: y1, y4, y7
+          tr = a11r + a21r; ti = a11i + a21i; ur = (a11r - a21r) * s3; ui = (a11i - a21i) * s3; mr = a01r - 0.5 * tr; mi = a01i - 0.5 * ti;
+          xr = a01r + tr; xi = a01i + ti;
+          dRe[o0 + qs] = xr * w1r - xi * w1i; dIm[o0 + qs] = xr * w1i + xi * w1r;
+          xr = mr - ui; xi = mi + ur;
+          dRe[o0 + 4 * qs] = xr * w4r - xi * w4i; dIm[o0 + 4 * qs] = xr * w4i + xi * w4r;
+          xr = mr + ui; xi = mi - ur;
+          dRe[o0 + 7 * qs] = xr * w7r - xi * w7i; dIm[o0 + 7 * qs] = xr * w7i + xi * w7r;
+          // r = 2: y2, y5, y8
+          tr = a12r + a22r; ti = a12i + a22i; ur = (a12r - a22r) * s3; ui = (a12i - a22i) * s3; mr = a02r - 0.5 * tr; mi = a02i - 0.5 * ti;
+          xr = a02r + tr; xi = a02i + ti;
+          dRe[o0 + 2 * qs] = xr * w2r - xi * w2i; dIm[o0 + 2 * qs] = xr * w2i + xi * w2r;
+          xr = mr - ui; xi = mi + ur;
+          dRe[o0 + 5 * qs] = xr * w5r - xi * w5i; dIm[o0 + 5 * qs] = xr * w5i + xi * w5r;
+          xr = mr + ui; xi = mi - ur;
+          dRe[o0 + 8 * qs] = xr * w8r - xi * w8i; dIm[o0 + 8 * qs] = xr * w8i + xi * w8r;
         }
       }
     }
