@@ -12,7 +12,7 @@
  *
  * Algorithms:
  *  - lengths whose prime factors are all <= 23: Stockham autosort mixed radix
- *    (specialised radix 2, 3, 4, 5 butterflies, a generic symmetric odd-prime
+ *    (specialised radix 2, 3, 4, 5, 7, 8, 9 butterflies, a generic symmetric odd-prime
  *    butterfly for 7..23), no bit reversal pass;
  *  - prime lengths > 23 (e.g. a periodic axis of 37 grid points): Rader's
  *    algorithm, a cyclic convolution of length n-1 done with a smaller FFT;
@@ -95,9 +95,14 @@ export class StockhamFFT implements VectorFFT {
   private tmp: Float64Array[] = [];
   constructor(readonly n: number) {
     const f = primeFactors(n);
-    // pair up factors of 2 into radix-4 stages
+    // factors of 2 into radix-4 stages, and a radix-8 stage for an odd count
+    // of them (8 = 2 x 4 in one memory pass instead of a radix-2 stage)
     const radices: number[] = [];
     let twos = f.filter((x) => x === 2).length;
+    if (twos >= 3 && twos % 2 === 1) {
+      radices.push(8);
+      twos -= 3;
+    }
     while (twos >= 2) {
       radices.push(4);
       twos -= 2;
@@ -123,7 +128,7 @@ export class StockhamFFT implements VectorFFT {
           twIm[i * (p - 1) + q - 1] = Math.sin(a);
         }
       const st: Stage = { p, l1, m, twRe, twIm };
-      if (p > 5 && p !== 9) {
+      if (p > 5 && p !== 8 && p !== 9) {
         const h = (p - 1) >> 1;
         st.cosTab = new Float64Array(h * h);
         st.sinTab = new Float64Array(h * h);
@@ -156,6 +161,7 @@ export class StockhamFFT implements VectorFFT {
         case 4: radix4(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         case 5: radix5(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         case 7: radix7(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
+        case 8: radix8(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         case 9: radix9(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         default: radixOdd(sRe, sIm, dRe, dIm, st, V, runs, sign, this.scratch(((st.p - 1) / 2) * V));
       }
@@ -317,6 +323,73 @@ function radix5(sRe: Float64Array, sIm: Float64Array, dRe: Float64Array, dIm: Fl
           yi = a2i - b2r;
           dRe[o3] = yr * w3r - yi * w3i;
           dIm[o3] = yr * w3i + yi * w3r;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Radix 8 as 2 x 4 (one memory pass instead of radix-4 and radix-2 stages):
+ * with j = j1 + 2 j2 and q = r + 4 s, A_j1 = DFT4(x_j1, x_j1+2, x_j1+4, x_j1+6),
+ *   y_r = A_0[r] + w8^r A_1[r],  y_(r+4) = A_0[r] - w8^r A_1[r].
+ */
+function radix8(sRe: Float64Array, sIm: Float64Array, dRe: Float64Array, dIm: Float64Array, st: Stage, V: number, runs: Int32Array, sign: number): void {
+  const { l1, m, twRe, twIm } = st;
+  const js = m * l1 * V;
+  const qs = l1 * V;
+  const nr = runs.length;
+  const f = sign < 0 ? 1 : -1;
+  const h = Math.SQRT1_2;
+  for (let i = 0; i < m; i++) {
+    const t = 7 * i;
+    const w1r = twRe[t], w2r = twRe[t + 1], w3r = twRe[t + 2], w4r = twRe[t + 3], w5r = twRe[t + 4], w6r = twRe[t + 5], w7r = twRe[t + 6];
+    const w1i = f * twIm[t], w2i = f * twIm[t + 1], w3i = f * twIm[t + 2], w4i = f * twIm[t + 3], w5i = f * twIm[t + 4], w6i = f * twIm[t + 5], w7i = f * twIm[t + 6];
+    for (let qq = 0; qq < l1; qq++) {
+      const ib = (i * l1 + qq) * V;
+      const ob = (i * 8 * l1 + qq) * V;
+      for (let r = 0; r < nr; r += 2) {
+        const e = runs[r + 1];
+        for (let v = runs[r]; v < e; v++) {
+          const i0 = ib + v;
+          // A_0 = DFT4(x0, x2, x4, x6)
+          let x0r = sRe[i0], x0i = sIm[i0], x1r = sRe[i0 + 2 * js], x1i = sIm[i0 + 2 * js];
+          let x2r = sRe[i0 + 4 * js], x2i = sIm[i0 + 4 * js], x3r = sRe[i0 + 6 * js], x3i = sIm[i0 + 6 * js];
+          let ar = x0r + x2r, ai = x0i + x2i, br = x0r - x2r, bi = x0i - x2i, cr = x1r + x3r, ci = x1i + x3i;
+          let dr = -sign * (x1i - x3i), di = sign * (x1r - x3r);
+          const a0r = ar + cr, a0i = ai + ci, a1r = br + dr, a1i = bi + di, a2r = ar - cr, a2i = ai - ci, a3r = br - dr, a3i = bi - di;
+          // A_1 = DFT4(x1, x3, x5, x7)
+          x0r = sRe[i0 + js]; x0i = sIm[i0 + js]; x1r = sRe[i0 + 3 * js]; x1i = sIm[i0 + 3 * js];
+          x2r = sRe[i0 + 5 * js]; x2i = sIm[i0 + 5 * js]; x3r = sRe[i0 + 7 * js]; x3i = sIm[i0 + 7 * js];
+          ar = x0r + x2r; ai = x0i + x2i; br = x0r - x2r; bi = x0i - x2i; cr = x1r + x3r; ci = x1i + x3i;
+          dr = -sign * (x1i - x3i); di = sign * (x1r - x3r);
+          // B_1[r] = w8^r A_1[r], w8 = sqrt(1/2) (1 + sign i), w8^2 = sign i, w8^3 = sqrt(1/2) (-1 + sign i)
+          const b0r = ar + cr, b0i = ai + ci;
+          let yr = br + dr, yi = bi + di;
+          const b1r = h * (yr - sign * yi), b1i = h * (yi + sign * yr);
+          yr = ar - cr;
+          yi = ai - ci;
+          const b2r = -sign * yi, b2i = sign * yr;
+          yr = br - dr;
+          yi = bi - di;
+          const b3r = h * (-yr - sign * yi), b3i = h * (-yi + sign * yr);
+          const o0 = ob + v;
+          dRe[o0] = a0r + b0r;
+          dIm[o0] = a0i + b0i;
+          yr = a0r - b0r; yi = a0i - b0i;
+          dRe[o0 + 4 * qs] = yr * w4r - yi * w4i; dIm[o0 + 4 * qs] = yr * w4i + yi * w4r;
+          yr = a1r + b1r; yi = a1i + b1i;
+          dRe[o0 + qs] = yr * w1r - yi * w1i; dIm[o0 + qs] = yr * w1i + yi * w1r;
+          yr = a1r - b1r; yi = a1i - b1i;
+          dRe[o0 + 5 * qs] = yr * w5r - yi * w5i; dIm[o0 + 5 * qs] = yr * w5i + yi * w5r;
+          yr = a2r + b2r; yi = a2i + b2i;
+          dRe[o0 + 2 * qs] = yr * w2r - yi * w2i; dIm[o0 + 2 * qs] = yr * w2i + yi * w2r;
+          yr = a2r - b2r; yi = a2i - b2i;
+          dRe[o0 + 6 * qs] = yr * w6r - yi * w6i; dIm[o0 + 6 * qs] = yr * w6i + yi * w6r;
+          yr = a3r + b3r; yi = a3i + b3i;
+          dRe[o0 + 3 * qs] = yr * w3r - yi * w3i; dIm[o0 + 3 * qs] = yr * w3i + yi * w3r;
+          yr = a3r - b3r; yi = a3i - b3i;
+          dRe[o0 + 7 * qs] = yr * w7r - yi * w7i; dIm[o0 + 7 * qs] = yr * w7i + yi * w7r;
         }
       }
     }
