@@ -12,7 +12,7 @@
  *
  * Algorithms:
  *  - lengths whose prime factors are all <= 23: Stockham autosort mixed radix
- *    (specialised radix 2, 3, 4, 5, 7, 8, 9 butterflies, a generic symmetric odd-prime
+ *    (specialised radix 2, 3, 4, 5, 6, 7, 8, 9 butterflies, a generic symmetric odd-prime
  *    butterfly for 7..23), no bit reversal pass;
  *  - prime lengths > 23 (e.g. a periodic axis of 37 grid points): Rader's
  *    algorithm, a cyclic convolution of length n-1 done with a smaller FFT;
@@ -107,13 +107,18 @@ export class StockhamFFT implements VectorFFT {
       radices.push(4);
       twos -= 2;
     }
-    if (twos) radices.push(2);
-    // pair up factors of 3 into radix-9 stages (one memory pass instead of two)
+    // pair up factors of 3 into radix-9 stages (one memory pass instead of two),
+    // and a lone 2 with a lone 3 into radix 6
     let threes = f.filter((x) => x === 3).length;
     while (threes >= 2) {
       radices.push(9);
       threes -= 2;
     }
+    if (twos && threes) {
+      radices.push(6);
+      twos = threes = 0;
+    }
+    if (twos) radices.push(2);
     if (threes) radices.push(3);
     for (const x of f) if (x !== 2 && x !== 3) radices.push(x);
     let l1 = 1;
@@ -128,7 +133,7 @@ export class StockhamFFT implements VectorFFT {
           twIm[i * (p - 1) + q - 1] = Math.sin(a);
         }
       const st: Stage = { p, l1, m, twRe, twIm };
-      if (p > 5 && p !== 8 && p !== 9) {
+      if (p === 7 || p > 9) {
         const h = (p - 1) >> 1;
         st.cosTab = new Float64Array(h * h);
         st.sinTab = new Float64Array(h * h);
@@ -161,6 +166,7 @@ export class StockhamFFT implements VectorFFT {
         case 4: radix4(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         case 5: radix5(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         case 7: radix7(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
+        case 6: radix6(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         case 8: radix8(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         case 9: radix9(sRe, sIm, dRe, dIm, st, V, runs, sign); break;
         default: radixOdd(sRe, sIm, dRe, dIm, st, V, runs, sign, this.scratch(((st.p - 1) / 2) * V));
@@ -323,6 +329,61 @@ function radix5(sRe: Float64Array, sIm: Float64Array, dRe: Float64Array, dIm: Fl
           yi = a2i - b2r;
           dRe[o3] = yr * w3r - yi * w3i;
           dIm[o3] = yr * w3i + yi * w3r;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Radix 6 as 2 x 3 (one memory pass instead of radix-2 and radix-3 stages):
+ * with j = j1 + 2 j2 and q = r + 3 s, A_j1 = DFT3(x_j1, x_j1+2, x_j1+4),
+ *   y_r = A_0[r] + w6^r A_1[r],  y_(r+3) = A_0[r] - w6^r A_1[r].
+ */
+function radix6(sRe: Float64Array, sIm: Float64Array, dRe: Float64Array, dIm: Float64Array, st: Stage, V: number, runs: Int32Array, sign: number): void {
+  const { l1, m, twRe, twIm } = st;
+  const js = m * l1 * V;
+  const qs = l1 * V;
+  const nr = runs.length;
+  const f = sign < 0 ? 1 : -1;
+  const s3 = sign * Math.sqrt(3) * 0.5; // also Im(w6) = Im(w6^2)
+  for (let i = 0; i < m; i++) {
+    const t = 5 * i;
+    const w1r = twRe[t], w2r = twRe[t + 1], w3r = twRe[t + 2], w4r = twRe[t + 3], w5r = twRe[t + 4];
+    const w1i = f * twIm[t], w2i = f * twIm[t + 1], w3i = f * twIm[t + 2], w4i = f * twIm[t + 3], w5i = f * twIm[t + 4];
+    for (let qq = 0; qq < l1; qq++) {
+      const ib = (i * l1 + qq) * V;
+      const ob = (i * 6 * l1 + qq) * V;
+      for (let r = 0; r < nr; r += 2) {
+        const e = runs[r + 1];
+        for (let v = runs[r]; v < e; v++) {
+          const i0 = ib + v;
+          // A_0 = DFT3(x0, x2, x4)
+          let ar = sRe[i0], ai = sIm[i0], br = sRe[i0 + 2 * js], bi = sIm[i0 + 2 * js], cr = sRe[i0 + 4 * js], ci = sIm[i0 + 4 * js];
+          let tr = br + cr, ti = bi + ci, ur = (br - cr) * s3, ui = (bi - ci) * s3, mr = ar - 0.5 * tr, mi = ai - 0.5 * ti;
+          const a0r = ar + tr, a0i = ai + ti, a1r = mr - ui, a1i = mi + ur, a2r = mr + ui, a2i = mi - ur;
+          // A_1 = DFT3(x1, x3, x5), times w6^r: w6 = 1/2 + s3 i, w6^2 = -1/2 + s3 i
+          ar = sRe[i0 + js]; ai = sIm[i0 + js]; br = sRe[i0 + 3 * js]; bi = sIm[i0 + 3 * js]; cr = sRe[i0 + 5 * js]; ci = sIm[i0 + 5 * js];
+          tr = br + cr; ti = bi + ci; ur = (br - cr) * s3; ui = (bi - ci) * s3; mr = ar - 0.5 * tr; mi = ai - 0.5 * ti;
+          const b0r = ar + tr, b0i = ai + ti;
+          let xr = mr - ui, xi = mi + ur;
+          const b1r = 0.5 * xr - s3 * xi, b1i = 0.5 * xi + s3 * xr;
+          xr = mr + ui;
+          xi = mi - ur;
+          const b2r = -0.5 * xr - s3 * xi, b2i = -0.5 * xi + s3 * xr;
+          const o0 = ob + v;
+          dRe[o0] = a0r + b0r;
+          dIm[o0] = a0i + b0i;
+          let yr = a0r - b0r, yi = a0i - b0i;
+          dRe[o0 + 3 * qs] = yr * w3r - yi * w3i; dIm[o0 + 3 * qs] = yr * w3i + yi * w3r;
+          yr = a1r + b1r; yi = a1i + b1i;
+          dRe[o0 + qs] = yr * w1r - yi * w1i; dIm[o0 + qs] = yr * w1i + yi * w1r;
+          yr = a1r - b1r; yi = a1i - b1i;
+          dRe[o0 + 4 * qs] = yr * w4r - yi * w4i; dIm[o0 + 4 * qs] = yr * w4i + yi * w4r;
+          yr = a2r + b2r; yi = a2i + b2i;
+          dRe[o0 + 2 * qs] = yr * w2r - yi * w2i; dIm[o0 + 2 * qs] = yr * w2i + yi * w2r;
+          yr = a2r - b2r; yi = a2i - b2i;
+          dRe[o0 + 5 * qs] = yr * w5r - yi * w5i; dIm[o0 + 5 * qs] = yr * w5i + yi * w5r;
         }
       }
     }

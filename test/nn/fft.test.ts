@@ -21,10 +21,10 @@ function naive(re: Float64Array, im: Float64Array, n: number, V: number, sign: n
   return [or, oi];
 }
 
-// lengths covering every path: radix 2/3/4/5/8/9, generic odd radix 7..23,
+// lengths covering every path: radix 2/3/4/5/6/8/9, generic odd radix 7..23,
 // Rader (primes > 23, with a Bluestein inner length for 47: 46 = 2*23 ok, 59: 58 = 2*29),
 // Bluestein (composite with a large prime factor: 2*29, 3*31)
-const lengths = [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 16, 17, 18, 21, 23, 25, 27, 29, 30, 36, 37, 42, 47, 58, 59, 60, 63, 64, 72, 81, 93, 128, 162];
+const lengths = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 24, 54, 96, 11, 12, 13, 16, 17, 18, 21, 23, 25, 27, 29, 30, 36, 37, 42, 47, 58, 59, 60, 63, 64, 72, 81, 93, 128, 162];
 
 test('vector FFT equals the naive DFT for many lengths, both directions, with runs', () => {
   const rng = new Rng(3);
