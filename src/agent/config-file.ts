@@ -19,7 +19,7 @@ export function loadProblem(spec: string): { raw: unknown; where: string } {
   const text = readFileSync(spec, 'utf8');
   let data: unknown;
   try {
-    data = extname(spec) === '.json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
+    data = extname(spec) === '.json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: false, logLevel: 'error' });
   } catch (e) {
     throw new InputError(`cannot parse: ${(e as Error).message.split('\n')[0]}`, spec);
   }

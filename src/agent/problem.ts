@@ -195,7 +195,8 @@ const schema = object({
   pbc: tuple(bool, bool, bool),
   grid: object(
     {
-      shape: tuple(num({ int: true, min: 1 }), num({ int: true, min: 1 })),
+      // upper bounds keep absurd values from reaching array allocation (a RangeError, not a one-line error); the paper's grids are ≤ 50 points
+      shape: tuple(num({ int: true, min: 1, max: 1000 }), num({ int: true, min: 1, max: 1000 })),
       periodic: tuple(bool, bool),
       spacing: tuple(num({ gt: 0 }), num({ gt: 0 })),
       origin: tuple(num(), num()),
@@ -204,7 +205,7 @@ const schema = object({
     ['spacing', 'origin'],
   ),
   template: list(object({ symbol: str, position: vec3 })),
-  stoichiometry: record(num({ int: true, min: 0 })),
+  stoichiometry: record(num({ int: true, min: 0, max: 10000 })),
   forbidden: list(tuple(num({ int: true, min: 0 }), num({ int: true, min: 0 }))),
   c1: num({ min: 0 }),
   c2: nullable(num({ gt: 0 })),
@@ -215,13 +216,13 @@ const schema = object({
     greedyEvery: num({ int: true, min: 0 }),
   }),
   network: object({
-    filterWidth: num({ gt: 0 }),
-    filters: list(num({ int: true, min: 1 }), 1),
+    filterWidth: num({ gt: 0, max: 100 }),
+    filters: list(num({ int: true, min: 1, max: 4096 }), 1),
     bias: bool,
     leakySlope: num({ min: 0, max: 1 }),
   }),
   training: object({
-    batchSize: num({ int: true, min: 1 }),
+    batchSize: num({ int: true, min: 1, max: 1000000 }),
     learningRate: num({ gt: 0 }),
     deltaE: nullable(num({ gt: 0 })),
     spilloverRadius: num({ min: 0 }),

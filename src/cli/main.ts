@@ -108,6 +108,8 @@ async function cmdRun(args: string[]): Promise<number> {
     1,
   );
   const episodes = intFlag(values.episodes, '--episodes');
+  // every flag is checked before Run.open creates the run directory
+  const port = intFlag(values.port, '--port') ?? 0;
   let run: Run;
   if (values.resume !== undefined) {
     if (positionals.length > 0) throw new InputError('give either PROBLEM or --resume DIR, not both');
@@ -131,7 +133,7 @@ async function cmdRun(args: string[]): Promise<number> {
   const total = episodes ?? run.config.run.episodes;
   // --dashboard: the live page of `asla serve` for this run, while it runs
   const dashboard = values.dashboard
-    ? await (await import('../report/server.js')).startLiveServer({ dir: run.dir, port: intFlag(values.port, '--port') ?? 0 })
+    ? await (await import('../report/server.js')).startLiveServer({ dir: run.dir, port })
     : null;
   if (dashboard) process.stderr.write(`asla: live page at ${dashboard.url}\n`);
   const progress = new Progress(run, total, Boolean(values.quiet));
