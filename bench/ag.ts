@@ -8,7 +8,7 @@
  *   node dist/bench/ag.js --bob [--copies 100]
  *   node dist/bench/ag.js --emt [--random 20]
  *   node dist/bench/ag.js --gpaw paper|fast|sz [--structures reference,o-moved,random] [--save FILE]
- *   node dist/bench/ag.js --plan [--agents 25] [--pretrain-episodes 1000] [--episodes 3000] [--measured DIR]
+ *   node dist/bench/ag.js --plan [--agents 25] [--pretrain-episodes 1000] [--episodes 3000] [--measured DIR] [--setting paper|fast]
  *
  * --gpaw evaluates the candidates with GPAW through scripts/ag_gpaw_timing.py
  * (the same single point the ASE worker runs per episode, one process,
@@ -58,6 +58,7 @@ const { values } = parseArgs({
     'pretrain-episodes': { type: 'string' },
     episodes: { type: 'string' },
     measured: { type: 'string' },
+    setting: { type: 'string' },
   },
 });
 
@@ -315,11 +316,28 @@ async function plan() {
     episodes: { ag4o2: e1, ag12o6: e2 },
     agentOwnCostMs: own,
     rows,
-    slurm: [
-      `asla slurm submit ag4o2 --agents ${agents} --episodes ${e1} --out pre --time <hoursPerAgent.pretrain + margin>`,
-      `asla slurm submit ag12o6 --agents ${agents} --episodes ${e2} --out main --set transfer.from=pre/<agent dir> --time <hoursPerAgent.search + margin>`,
-    ],
+    slurm: slurmCommands(agents, e1, e2, rows.find((r) => r.setting === (values.setting ?? 'paper')) ?? rows[0]),
   };
+}
+
+/**
+ * The two ensembles of the plan (src/search/slurm.ts): one process per agent,
+ * a time limit of 1.25 × the estimated hours. The ensemble tool starts every
+ * ag12o6 agent from one run directory, so the search transfers from one
+ * pre-trained agent (pick the best, e.g. with asla stats); the fast setting
+ * goes in with --set calculator.options.
+ */
+function slurmCommands(agents: number, e1: number, e2: number, row: { setting: string; hoursPerAgent: { pretrain: number; search: number } }): string[] {
+  const limit = (h: number) => {
+    const total = Math.ceil(h * 1.25);
+    return `${Math.floor(total / 24)}-${String(total % 24).padStart(2, '0')}:00:00`;
+  };
+  const kwargs = GPAW_SETTINGS[row.setting].kwargs;
+  const opts = row.setting === 'paper' ? [] : [`--set 'calculator.options={"kwargs":${JSON.stringify({ basis: kwargs.basis, h: kwargs.h })}}'`];
+  return [
+    ['asla slurm submit ag4o2', `--agents ${agents} --episodes ${e1} --cpus-per-task 1 --time ${limit(row.hoursPerAgent.pretrain)} --out ag-pre`, ...opts].join(' '),
+    ['asla slurm submit ag12o6', `--agents ${agents} --episodes ${e2} --cpus-per-task 1 --time ${limit(row.hoursPerAgent.search)} --out ag-main --set transfer.from=ag-pre/agent-000`, ...opts].join(' '),
+  ];
 }
 
 function round(x: number): number {

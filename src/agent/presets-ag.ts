@@ -77,6 +77,25 @@
  * forbidden region (the voids are an observation about the p(4×4) phase) and
  * no reference (the paper shows a build, not a known optimum).
  *
+ * Calculator: GPAW LCAO/PBE through the ASE bridge (src/calculators/ase.ts,
+ * gpawSettings('ag'): basis dzp, k-points 1×1 as Table 1, GPAW's grid
+ * spacing h = 0.2 Å), one process. Measured with `node dist/bench/ag.js
+ * --gpaw paper|fast` (fixtures/ag/gpaw-*.json; 34 atoms, CPU seconds of one
+ * core, the machine shared): dzp, h 0.2, 6 Å vacuum: 239 / 223 / 390 s for
+ * the reference / the reference with one O moved one pixel / a random build
+ * (mean 284 s); sz(dzp), h 0.3, 4 Å vacuum: 36 / 45 / 60 s (mean 47 s, 6×
+ * faster). Both put the random build (+943 eV with dzp, +1086 eV with sz)
+ * far above the reference; they disagree on the near miss: dzp puts it
+ * 0.011 eV above the reference, sz(dzp) 0.075 eV below. The fast setting is
+ * good for the search (the success threshold, 0.02 eV/atom = 0.68 eV for the
+ * 34 atoms, does not resolve such differences either); energies to compare
+ * with the paper's come from the default.
+ *
+ * Success threshold 0.02 eV/atom × 34 atoms = 0.68 eV: a pixel-level
+ * displacement of one O (EMT 0.44 eV, GPAW dzp 0.011 eV) still counts as the
+ * Ag6 structure; a different arrangement does not (`--emt`: random builds lie
+ * hundreds of eV higher).
+ *
  * Not in the paper, chosen here: success threshold, punishment constants
  * (PUNISHMENT_AG, measured as documented there), run lengths, vacuum,
  * training.symmetryCopies 1 (above).
