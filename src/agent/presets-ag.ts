@@ -35,8 +35,8 @@
  *    grid point (hollows lie at twelfths of b, the grid at twentieths).
  *  - Grid symmetries: the grid admits only the identity and a 180° rotation
  *    (src/grid/symmetry.ts) about the grid origin, which is not a point of
- *    inversion symmetry of the layer under this shift (it maps FCC sites
- *    0.78 Å away from any hollow): rotated copies would be trained with the
+ *    inversion symmetry of the layer under this shift (FCC sites go to points
+ *    0.78 Å along b from HCP sites): rotated copies would be trained with the
  *    energies of other structures, so training.symmetryCopies = 1. The
  *    paper's ±1-pixel action augmentation (Methods; training.pixelShift) is
  *    on: at 0.5 Å the grid is coarser than r_spillover = 0.3 Å.
