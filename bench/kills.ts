@@ -17,6 +17,11 @@
  * evaluation phase is long enough to be killed in and failed episodes are in
  * the logs; --plain uses tersoff alone.
  *
+ * When: 20 % of the kills at the moment the checkpoint's temp file appears
+ * (inotify; the 1st–3rd checkpoint of that life), 20 % at a uniformly random
+ * moment from the process start, the rest at a random moment after the run's
+ * header line (during episodes).
+ *
  * Where a kill landed: "open" (before the run's header line: loading,
  * truncation, reference energies) or, from the time since the last episode line
  * and that episode's recorded build/evaluate/train times, "build", "evaluate",
@@ -28,7 +33,7 @@
  * Prints one JSON object: kills tried / survived / mismatches for each part.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -120,7 +125,7 @@ async function runToEnd(args: string[]): Promise<void> {
   if (code !== 0) throw new Error(`asla ${args.join(' ')} exited with ${code ?? signal}:\n${life.stderr.slice(-2000)}`);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Record_ {
   episode: number;
@@ -242,9 +247,34 @@ async function killRuns() {
     let killsThisRound = 0;
     const landings: Landing[] = [];
     while (!done && tried < KILLS) {
-      const life = start(existsSync(join(dir, 'config.json')) ? resume : fresh);
-      const delay = rng.next() * (openMs + 3 * episodeMs);
-      const winner = await Promise.race([life.exited.then(() => 'exit' as const), sleep(delay).then(() => 'timer' as const)]);
+      const resuming = existsSync(join(dir, 'config.json'));
+      const life = start(resuming ? resume : fresh);
+      // when to kill: 20 % the moment the checkpoint temp file appears (the k-th time, k = 1…3: killed while writing
+      // or renaming the checkpoint), 20 % at any moment from the start (opening included), else during an episode
+      const mode = rng.next();
+      let trigger: Promise<void>;
+      let watcher: FSWatcher | null = null;
+      if (mode < 0.2 && resuming) {
+        let k = 1 + Math.floor(rng.next() * 3);
+        trigger = new Promise<void>((fire) => {
+          watcher = watch(dir, (_event, f) => {
+            if (f && /^checkpoint\.json\.\d+\.tmp$/.test(f) && --k === 0) {
+              life.child.kill('SIGKILL');
+              fire();
+            }
+          });
+        });
+        trigger = Promise.race([trigger, sleep(openMs + 6 * episodeMs)]);
+      } else if (mode < 0.4) {
+        trigger = sleep(rng.next() * (openMs + 3 * episodeMs));
+      } else {
+        trigger = (async () => {
+          while (life.header === null && life.child.exitCode === null && life.child.signalCode === null) await sleep(5);
+          await sleep(rng.next() * 2.5 * episodeMs);
+        })();
+      }
+      const winner = await Promise.race([life.exited.then(() => 'exit' as const), trigger.then(() => 'timer' as const)]);
+      (watcher as FSWatcher | null)?.close();
       if (winner === 'exit') {
         const { code, signal } = await life.exited;
         if (code !== 0) throw new Error(`run exited with ${code ?? signal} before its kill:\n${life.stderr.slice(-2000)}`);

@@ -4,8 +4,9 @@
  * JSON line every --every episodes: resident memory (RSS), V8 heap in use
  * (after a full GC when node runs with --expose-gc), array buffers (typed
  * arrays: network, replay buffer), the replay buffer's episodes and steps, and
- * the mean wall time per episode over the interval with its build / evaluate /
- * train parts. Stops after --episodes or --minutes, whichever comes first.
+ * the mean wall time and CPU time per episode over the interval, with the
+ * build / evaluate / train parts (wall). On a shared machine the CPU time is
+ * the figure to compare. Stops after --episodes or --minutes, whichever comes first.
  *
  *   node --expose-gc dist/bench/memory.js [--problem graphene-small] [--episodes 20000]
  *        [--minutes 20] [--every 250] [--seed 1] [--out DIR]
@@ -41,9 +42,11 @@ const run = await Run.open({ dir, config });
 const controller = new AbortController();
 
 let last = performance.now();
+let lastCpu = process.cpuUsage();
 let sums = { build: 0, evaluate: 0, train: 0 };
 const line = (episode: number) => {
   const now = performance.now();
+  const cpu = process.cpuUsage(lastCpu);
   gc?.();
   const m = process.memoryUsage();
   const n = episode % every === 0 ? every : episode % every;
@@ -55,6 +58,8 @@ const line = (episode: number) => {
       heapUsedMB: mb(m.heapUsed),
       arrayBuffersMB: mb(m.arrayBuffers),
       msPerEpisode: Math.round(((now - last) / n) * 10) / 10,
+      // CPU time of this process (user + system) per episode: what the episode costs, whatever else the machine runs
+      cpuMsPerEpisode: Math.round(((cpu.user + cpu.system) / 1000 / n) * 10) / 10,
       build: Math.round((sums.build / n) * 10) / 10,
       evaluate: Math.round((sums.evaluate / n) * 10) / 10,
       train: Math.round((sums.train / n) * 10) / 10,
@@ -66,6 +71,7 @@ const line = (episode: number) => {
   );
   sums = { build: 0, evaluate: 0, train: 0 };
   last = performance.now();
+  lastCpu = process.cpuUsage();
 };
 
 process.stderr.write(`memory: ${config.name}, up to ${episodes} episodes or ${values.minutes} min, in ${dir}\n`);
