@@ -168,6 +168,13 @@ export class ConvEngine {
   private planA: VectorFFT;
   private planB: VectorFFT;
   private negA: Int32Array;
+  // rows in the plans' own order (FFT runRows: Rader without permutation
+  // passes): element t of a transform along a sits in row rinA[t] of its
+  // input and row routA[t] of its output; identity for other plans
+  private rinA: Int32Array;
+  private routA: Int32Array;
+  private rinB: Int32Array;
+  private routB: Int32Array;
   private buf: Float64Array[];
   private fullBand: Band;
   private fullPadBand: Band;
@@ -210,6 +217,11 @@ export class ConvEngine {
     this.F = this.Hb * this.Ma;
     this.planA = planFFT(this.Ma);
     this.planB = planFFT(this.Mb);
+    const ident = (M: number) => Int32Array.from({ length: M }, (_, i) => i);
+    this.rinA = this.planA.rowIn ?? ident(this.Ma);
+    this.routA = this.planA.rowOut ?? ident(this.Ma);
+    this.rinB = this.planB.rowIn ?? ident(this.Mb);
+    this.routB = this.planB.rowOut ?? ident(this.Mb);
     this.negA = new Int32Array(this.Ma);
     for (let k = 0; k < this.Ma; k++) this.negA[k] = (this.Ma - k) % this.Ma;
     const sz = this.Ma * this.Mb;
@@ -277,12 +289,13 @@ export class ConvEngine {
     const { Ma, Mb, Hb, F, negA } = this;
     const rows = padded ? Ma : this.na, cols = padded ? Mb : this.nb, cs = rows * cols;
     const [b0r, b0i, b1r, b1i] = this.buf;
+    const { rinA, routA, rinB, routB } = this;
     const runs = band.runs, mask = band.mask, nr = runs.length;
     for (let c = 0; c < C; c += 2) {
       const two = c + 1 < C;
       const xa = c * cs, xb = (c + 1) * cs;
       for (let ia = 0; ia < Ma; ia++) {
-        const o = ia * Mb, s = ia * cols;
+        const o = rinA[ia] * Mb, s = ia * cols;
         if (ia < rows) {
           for (let r = 0; r < nr; r += 2)
             for (let ib = runs[r], e = runs[r + 1]; ib < e; ib++) {
@@ -297,29 +310,30 @@ export class ConvEngine {
             }
         }
       }
-      const inB = this.planA.run(b0r, b0i, b1r, b1i, Mb, runs, -1);
+      const inB = this.planA.runRows(b0r, b0i, b1r, b1i, Mb, runs, -1);
       const sr = inB ? b1r : b0r, si = inB ? b1i : b0i;
       const tr = inB ? b0r : b1r, ti = inB ? b0i : b1i;
-      // transpose [ia][ib] -> [ib][ia]; rows outside the band are zero
+      // transpose [ka][ib] -> [ib][ka]; rows outside the band are zero
       for (let ib = 0; ib < Mb; ib++) {
-        const o = ib * Ma;
+        const o = rinB[ib] * Ma;
         if (mask[ib]) {
-          for (let ia = 0, s = ib; ia < Ma; ia++, s += Mb) {
-            tr[o + ia] = sr[s];
-            ti[o + ia] = si[s];
+          for (let ka = 0; ka < Ma; ka++) {
+            const s = routA[ka] * Mb + ib;
+            tr[o + ka] = sr[s];
+            ti[o + ka] = si[s];
           }
         } else {
           tr.fill(0, o, o + Ma);
           ti.fill(0, o, o + Ma);
         }
       }
-      const inB2 = this.planB.run(tr, ti, sr, si, Ma, this.fullRunsA(), -1);
+      const inB2 = this.planB.runRows(tr, ti, sr, si, Ma, this.fullRunsA(), -1);
       const zr = inB2 ? sr : tr, zi = inB2 ? si : ti;
       // separate the packed pair by Hermitian symmetry
       const oa = c * F, ob = (c + 1) * F;
       for (let kb = 0; kb < Hb; kb++) {
         const kbn = kb === 0 ? 0 : Mb - kb;
-        const row = kb * Ma, rown = kbn * Ma, orow = kb * Ma;
+        const row = routB[kb] * Ma, rown = routB[kbn] * Ma, orow = kb * Ma;
         for (let ka = 0; ka < Ma; ka++) {
           const i1 = row + ka, i2 = rown + negA[ka];
           const ar = zr[i1], ai = zi[i1], br = zr[i2], bi = zi[i2];
@@ -348,27 +362,28 @@ export class ConvEngine {
     const { Ma, Mb, Hb, F, negA } = this;
     const rows = padded ? Ma : this.na, cols = padded ? Mb : this.nb, cs = rows * cols;
     const [b0r, b0i, b1r, b1i] = this.buf;
+    const { rinA, routA, rinB, routB } = this;
     const runs = band.runs, nr = runs.length, mask = band.mask;
     for (let c = 0; c < C; c += 2) {
       const two = c + 1 < C;
       const xa = c * F, xb = (c + 1) * F;
-      // full packed spectrum Z = X_c + i X_{c+1}, layout [kb][ka]
+      // full packed spectrum Z = X_c + i X_{c+1}, layout [kb][ka] (rows kb in planB's order)
       for (let kb = 0; kb < Hb; kb++) {
-        const o = kb * Ma;
+        const o = rinB[kb] * Ma, h = kb * Ma;
         if (two) {
           for (let ka = 0; ka < Ma; ka++) {
-            b0r[o + ka] = inRe[xa + o + ka] - inIm[xb + o + ka];
-            b0i[o + ka] = inIm[xa + o + ka] + inRe[xb + o + ka];
+            b0r[o + ka] = inRe[xa + h + ka] - inIm[xb + h + ka];
+            b0i[o + ka] = inIm[xa + h + ka] + inRe[xb + h + ka];
           }
         } else {
           for (let ka = 0; ka < Ma; ka++) {
-            b0r[o + ka] = inRe[xa + o + ka];
-            b0i[o + ka] = inIm[xa + o + ka];
+            b0r[o + ka] = inRe[xa + h + ka];
+            b0i[o + ka] = inIm[xa + h + ka];
           }
         }
       }
       for (let kb = Hb; kb < Mb; kb++) {
-        const o = kb * Ma, s = (Mb - kb) * Ma;
+        const o = rinB[kb] * Ma, s = (Mb - kb) * Ma;
         for (let ka = 0; ka < Ma; ka++) {
           const j = s + negA[ka];
           if (two) {
@@ -380,22 +395,22 @@ export class ConvEngine {
           }
         }
       }
-      const inB = this.planB.run(b0r, b0i, b1r, b1i, Ma, this.fullRunsA(), 1);
+      const inB = this.planB.runRows(b0r, b0i, b1r, b1i, Ma, this.fullRunsA(), 1);
       const sr = inB ? b1r : b0r, si = inB ? b1i : b0i;
       const tr = inB ? b0r : b1r, ti = inB ? b0i : b1i;
       // transpose [ib][ka] -> [ka][ib], band rows only
       for (let r = 0; r < nr; r += 2)
         for (let ib = runs[r], e = runs[r + 1]; ib < e; ib++) {
-          for (let ka = 0, s = ib * Ma; ka < Ma; ka++) {
-            tr[ka * Mb + ib] = sr[s + ka];
-            ti[ka * Mb + ib] = si[s + ka];
+          for (let ka = 0, s = routB[ib] * Ma; ka < Ma; ka++) {
+            tr[rinA[ka] * Mb + ib] = sr[s + ka];
+            ti[rinA[ka] * Mb + ib] = si[s + ka];
           }
         }
-      const inB2 = this.planA.run(tr, ti, sr, si, Mb, runs, 1);
+      const inB2 = this.planA.runRows(tr, ti, sr, si, Mb, runs, 1);
       const zr = inB2 ? sr : tr, zi = inB2 ? si : ti;
       const ya = c * cs, yb = (c + 1) * cs;
       for (let ia = 0; ia < rows; ia++) {
-        const o = ia * Mb, d = ia * cols;
+        const o = routA[ia] * Mb, d = ia * cols;
         for (let ib = 0; ib < cols; ib++) {
           if (mask[ib]) {
             y[ya + d + ib] = zr[o + ib];
@@ -746,10 +761,11 @@ export class ConvEngine {
     const [b0r, b0i, b1r, b1i] = this.buf;
     const { ib0, ib1, ibRuns, tEnd } = part;
     const N = this.N, PP = Ma * Mb, Tr = sh.Tr, Ti = sh.Ti;
+    const { rinA, routA, rinB } = this;
     for (let c = 0; c < C; c += 2) {
       const two = c + 1 < C, xa = c * N, xb = xa + N;
       for (let ia = 0; ia < Ma; ia++) {
-        const o = ia * Mb;
+        const o = rinA[ia] * Mb;
         if (ia < na) {
           const s = ia * nb;
           for (let ib = ib0; ib < ib1; ib++) {
@@ -761,17 +777,19 @@ export class ConvEngine {
           b0i.fill(0, o + ib0, o + ib1);
         }
       }
-      const inB = this.planA.run(b0r, b0i, b1r, b1i, Mb, ibRuns, -1);
+      const inB = this.planA.runRows(b0r, b0i, b1r, b1i, Mb, ibRuns, -1);
       const sr = inB ? b1r : b0r, si = inB ? b1i : b0i;
       const t = (c >> 1) * PP;
       for (let ib = ib0; ib < ib1; ib++)
-        for (let ka = 0, d = t + ib * Ma, s = ib; ka < Ma; ka++, d++, s += Mb) {
+        for (let ka = 0, d = t + rinB[ib] * Ma; ka < Ma; ka++, d++) {
+          const s = routA[ka] * Mb + ib;
           Tr[d] = sr[s];
           Ti[d] = si[s];
         }
-      if (tEnd > ib1) {
-        Tr.fill(0, t + ib1 * Ma, t + tEnd * Ma);
-        Ti.fill(0, t + ib1 * Ma, t + tEnd * Ma);
+      for (let ib = ib1; ib < tEnd; ib++) {
+        const d = t + rinB[ib] * Ma;
+        Tr.fill(0, d, d + Ma);
+        Ti.fill(0, d, d + Ma);
       }
     }
   }
@@ -786,25 +804,26 @@ export class ConvEngine {
     const g = this.layers[l];
     const [b0r, b0i, b1r, b1i] = this.buf;
     const runs = part.kaRuns, nr = runs.length, PP = Ma * Mb;
+    const { rinA, rinB, routB } = this;
     const sRe = this.scratchArr('psRe', g.cin * F), sIm = this.scratchArr('psIm', g.cin * F);
     const zRe = this.scratchArr('pzRe', g.cout * F), zIm = this.scratchArr('pzIm', g.cout * F);
     for (let c = 0; c < g.cin; c += 2) {
       const two = c + 1 < g.cin, t = (c >> 1) * PP;
       const Tr = sh.Tr.subarray(t, t + PP), Ti = sh.Ti.subarray(t, t + PP);
-      const inB = this.planB.run(Tr, Ti, b1r, b1i, Ma, runs, -1);
+      const inB = this.planB.runRows(Tr, Ti, b1r, b1i, Ma, runs, -1);
       const zr = inB ? b1r : Tr, zi = inB ? b1i : Ti;
       const oa = c * F, ob = oa + F;
       for (let kb = 0; kb < Hb; kb++) {
-        const row = kb * Ma, rown = (kb === 0 ? 0 : Mb - kb) * Ma;
+        const row = routB[kb] * Ma, rown = routB[kb === 0 ? 0 : Mb - kb] * Ma, h = kb * Ma;
         for (let r = 0; r < nr; r += 2)
           for (let ka = runs[r], e = runs[r + 1]; ka < e; ka++) {
             const i1 = row + ka, i2 = rown + negA[ka];
             const ar = zr[i1], ai = zi[i1], br = zr[i2], bi = zi[i2];
-            sRe[oa + row + ka] = 0.5 * (ar + br);
-            sIm[oa + row + ka] = 0.5 * (ai - bi);
+            sRe[oa + h + ka] = 0.5 * (ar + br);
+            sIm[oa + h + ka] = 0.5 * (ai - bi);
             if (two) {
-              sRe[ob + row + ka] = 0.5 * (ai + bi);
-              sIm[ob + row + ka] = -0.5 * (ar - br);
+              sRe[ob + h + ka] = 0.5 * (ai + bi);
+              sIm[ob + h + ka] = -0.5 * (ar - br);
             }
           }
       }
@@ -814,15 +833,15 @@ export class ConvEngine {
     for (let c = 0; c < g.cout; c += 2) {
       const two = c + 1 < g.cout, xa = c * F, xb = xa + F;
       for (let kb = 0; kb < Hb; kb++) {
-        const o = kb * Ma;
+        const o = rinB[kb] * Ma, h = kb * Ma;
         for (let r = 0; r < nr; r += 2)
           for (let ka = runs[r], e = runs[r + 1]; ka < e; ka++) {
-            b0r[o + ka] = two ? zRe[xa + o + ka] - zIm[xb + o + ka] : zRe[xa + o + ka];
-            b0i[o + ka] = two ? zIm[xa + o + ka] + zRe[xb + o + ka] : zIm[xa + o + ka];
+            b0r[o + ka] = two ? zRe[xa + h + ka] - zIm[xb + h + ka] : zRe[xa + h + ka];
+            b0i[o + ka] = two ? zIm[xa + h + ka] + zRe[xb + h + ka] : zIm[xa + h + ka];
           }
       }
       for (let kb = Hb; kb < Mb; kb++) {
-        const o = kb * Ma, s = (Mb - kb) * Ma;
+        const o = rinB[kb] * Ma, s = (Mb - kb) * Ma;
         for (let r = 0; r < nr; r += 2)
           for (let ka = runs[r], e = runs[r + 1]; ka < e; ka++) {
             const j = s + negA[ka];
@@ -830,12 +849,13 @@ export class ConvEngine {
             b0i[o + ka] = two ? -zIm[xa + j] + zRe[xb + j] : -zIm[xa + j];
           }
       }
-      const inB = this.planB.run(b0r, b0i, b1r, b1i, Ma, runs, 1);
+      const inB = this.planB.runRows(b0r, b0i, b1r, b1i, Ma, runs, 1);
       const sr = inB ? b1r : b0r, si = inB ? b1i : b0i;
       const t = (c >> 1) * PP, Ur = sh.Ur, Ui = sh.Ui;
       for (let r = 0; r < nr; r += 2)
         for (let ka = runs[r], e = runs[r + 1]; ka < e; ka++)
-          for (let ib = 0, d = t + ka * Mb, s = ka; ib < nb; ib++, d++, s += Ma) {
+          for (let ib = 0, d = t + rinA[ka] * Mb; ib < nb; ib++, d++) {
+            const s = routB[ib] * Ma + ka;
             Ur[d] = sr[s];
             Ui[d] = si[s];
           }
@@ -851,11 +871,11 @@ export class ConvEngine {
     for (let c = 0; c < C; c += 2) {
       const two = c + 1 < C, t = (c >> 1) * PP;
       const Ur = sh.Ur.subarray(t, t + PP), Ui = sh.Ui.subarray(t, t + PP);
-      const inB = this.planA.run(Ur, Ui, b1r, b1i, Mb, ibRuns, 1);
+      const inB = this.planA.runRows(Ur, Ui, b1r, b1i, Mb, ibRuns, 1);
       const zr = inB ? b1r : Ur, zi = inB ? b1i : Ui;
       const ya = c * N, yb = ya + N;
       for (let ia = 0; ia < na; ia++) {
-        const o = ia * Mb, d = ia * nb;
+        const o = this.routA[ia] * Mb, d = ia * nb;
         for (let ib = ib0; ib < ib1; ib++) {
           y[ya + d + ib] = zr[o + ib];
           if (two) y[yb + d + ib] = zi[o + ib];

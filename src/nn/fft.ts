@@ -29,6 +29,17 @@ export interface VectorFFT {
    * (n*V). Returns false when the result is in a, true when it is in b.
    */
   run(aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, V: number, runs: Int32Array, sign: number): boolean;
+  /**
+   * The same transform with rows in the plan's own order: input element t is
+   * read from row rowIn[t], output element k is left in row rowOut[k] (null:
+   * natural order, runRows = run). Rader's algorithm permutes its input and
+   * output; a caller that copies data in and out anyway (the 2-D transforms of
+   * the convolution engine) can place and pick the rows itself and save both
+   * permutation passes.
+   */
+  readonly rowIn: Int32Array | null;
+  readonly rowOut: Int32Array | null;
+  runRows(aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, V: number, runs: Int32Array, sign: number): boolean;
 }
 
 const MAX_DIRECT_RADIX = 23;
@@ -92,6 +103,8 @@ interface Stage {
  */
 export class StockhamFFT implements VectorFFT {
   readonly stages: Stage[] = [];
+  readonly rowIn = null;
+  readonly rowOut = null;
   private tmp: Float64Array[] = [];
   constructor(readonly n: number) {
     const f = primeFactors(n);
@@ -153,6 +166,10 @@ export class StockhamFFT implements VectorFFT {
       this.tmp = [new Float64Array(size), new Float64Array(size), new Float64Array(size), new Float64Array(size)];
     }
     return this.tmp;
+  }
+
+  runRows(aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, V: number, runs: Int32Array, sign: number): boolean {
+    return this.run(aRe, aIm, bRe, bIm, V, runs, sign);
   }
 
   run(aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, V: number, runs: Int32Array, sign: number): boolean {
@@ -705,6 +722,8 @@ export class RaderFFT implements VectorFFT {
   private bRe: Float64Array[] = []; // [forward, inverse] DFT_{n-1}(b) / (n-1)
   private bIm: Float64Array[] = [];
   private buf: Float64Array[] = [];
+  readonly rowIn: Int32Array; // x[t] in row rowIn[t]: a_p in rows 0..n-2, x[0] in row n-1
+  readonly rowOut: Int32Array; // X[k] in row rowOut[k]: x0 + c_q in rows 0..n-2, X[0] in row n-1
   constructor(readonly n: number) {
     const L = n - 1;
     this.inner = planFFT(L);
@@ -712,9 +731,15 @@ export class RaderFFT implements VectorFFT {
     const ginv = modPow(g, n - 2, n);
     this.permIn = new Int32Array(L);
     this.permOut = new Int32Array(L);
+    this.rowIn = new Int32Array(n);
+    this.rowOut = new Int32Array(n);
+    this.rowIn[0] = L;
+    this.rowOut[0] = L;
     for (let q = 0; q < L; q++) {
       this.permIn[q] = modPow(ginv, q, n);
       this.permOut[q] = modPow(g, q, n);
+      this.rowIn[this.permIn[q]] = q;
+      this.rowOut[this.permOut[q]] = q;
     }
     for (const sign of [-1, 1]) {
       const re = new Float64Array(L), im = new Float64Array(L);
@@ -728,6 +753,45 @@ export class RaderFFT implements VectorFFT {
       this.bRe.push(inB ? sr : re);
       this.bIm.push(inB ? si : im);
     }
+  }
+
+  /**
+   * Rows in Rader order (rowIn/rowOut): the inner transform works in place on
+   * rows 0..n-2; X[0] = x[0] + DFT(a)[0] is kept in row n-1, and adding x[0]
+   * to every output is folded into the DC term before the inverse.
+   */
+  runRows(aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, V: number, runs: Int32Array, sign: number): boolean {
+    const L = this.n - 1, nr = runs.length, xo = L * V;
+    const inB = this.inner.run(aRe, aIm, bRe, bIm, V, runs, -1);
+    const cr = inB ? bRe : aRe, ci = inB ? bIm : aIm;
+    const Br = this.bRe[sign < 0 ? 0 : 1], Bi = this.bIm[sign < 0 ? 0 : 1];
+    for (let r = 0; r < nr; r += 2)
+      for (let v = runs[r], e = runs[r + 1]; v < e; v++) {
+        const x0r = aRe[xo + v], x0i = aIm[xo + v], yr = cr[v], yi = ci[v];
+        cr[xo + v] = x0r + yr; // X[0]
+        ci[xo + v] = x0i + yi;
+        cr[v] = yr * Br[0] - yi * Bi[0] + x0r;
+        ci[v] = yr * Bi[0] + yi * Br[0] + x0i;
+      }
+    for (let q = 1; q < L; q++) {
+      const wr = Br[q], wi = Bi[q], o = q * V;
+      for (let r = 0; r < nr; r += 2)
+        for (let v = runs[r], e = runs[r + 1]; v < e; v++) {
+          const xr = cr[o + v], xi = ci[o + v];
+          cr[o + v] = xr * wr - xi * wi;
+          ci[o + v] = xr * wi + xi * wr;
+        }
+    }
+    const dr = inB ? aRe : bRe, di = inB ? aIm : bIm;
+    const inB2 = this.inner.run(cr, ci, dr, di, V, runs, 1);
+    if (inB2)
+      for (let r = 0; r < nr; r += 2)
+        for (let v = runs[r], e = runs[r + 1]; v < e; v++) {
+          dr[xo + v] = cr[xo + v];
+          di[xo + v] = ci[xo + v];
+        }
+    // result in c's buffer unless the inverse moved it to d's
+    return inB !== inB2;
   }
 
   run(aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, V: number, runs: Int32Array, sign: number): boolean {
@@ -795,6 +859,8 @@ function smooth5(n: number): number {
  * length M >= 2n-1.
  */
 export class BluesteinFFT implements VectorFFT {
+  readonly rowIn = null;
+  readonly rowOut = null;
   private M: number;
   private inner: VectorFFT;
   private hRe: Float64Array[] = []; // chirp per direction
@@ -829,6 +895,10 @@ export class BluesteinFFT implements VectorFFT {
       this.bRe.push(inB ? sr : br);
       this.bIm.push(inB ? si : bi);
     }
+  }
+
+  runRows(aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, V: number, runs: Int32Array, sign: number): boolean {
+    return this.run(aRe, aIm, bRe, bIm, V, runs, sign);
   }
 
   run(aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, V: number, runs: Int32Array, sign: number): boolean {

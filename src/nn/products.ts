@@ -10,7 +10,10 @@
  * For the usual channel counts (paper: 10 filters) the loops over channels are
  * unrolled by generating the function once per (cin, cout) with new Function,
  * so that one frequency's inputs stay in local variables: measured about twice
- * as fast in V8 as loops over the channel index.
+ * as fast in V8 as loops over the channel index. Kernel spectra are float32
+ * (ConvEngine.setParams): they are streamed from memory for every sample, and
+ * half the bytes matter when two training threads share the caches; the
+ * gradient accumulators stay float64 (sums over the whole batch).
  */
 
 /**
@@ -18,7 +21,7 @@
  * spectra of stride F, and an optional frequency range [f0, f1) (default all F:
  * the threaded forward pass gives each thread its own frequencies).
  */
-export type ProductFn = (kr: Float64Array, ki: Float64Array, aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, F: number, f0?: number, f1?: number) => void;
+export type ProductFn = (kr: Float64Array | Float32Array, ki: Float64Array | Float32Array, aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, F: number, f0?: number, f1?: number) => void;
 
 const MAX_UNROLL = 400; // cin*cout above this: plain loops
 const cache = new Map<string, ProductFn>();

@@ -5,7 +5,7 @@ import { Trainer, type TrainSample } from '../../src/nn/train.js';
 import { ConvEngine } from '../../src/nn/engine.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
-import { refForward } from './reference.js';
+import { refForward, refGradient } from './reference.js';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let d = 0;
@@ -45,6 +45,7 @@ const cases: Case[] = [
   { name: 'non-periodic 13x10 S=3, odd channel counts', spec: { species: 3, filters: [5, 3, 4], kernel: [5, 3], bias: true, leakySlope: 0.2 }, shape: { n0: 13, n1: 10, periodic: [false, false] } },
   { name: 'mixed 9x16 S=2 no bias', spec: { species: 2, filters: [3, 3], kernel: [3, 7], bias: false, leakySlope: 0.1 }, shape: { n0: 9, n1: 16, periodic: [true, false] } },
   { name: 'kernel wider than a periodic grid 4x5', spec: { species: 2, filters: [2, 2], kernel: [7, 9], bias: true, leakySlope: 0.2 }, shape: { n0: 4, n1: 5, periodic: [true, true] } },
+  { name: 'both axes prime > 23 (Rader rows on both axes) 29x31 periodic', spec: { species: 2, filters: [3, 2], kernel: [3, 5], bias: true, leakySlope: 0.2 }, shape: { n0: 29, n1: 31, periodic: [true, true] } },
   { name: 'grid of 2 rows (one per thread) 2x12 non-periodic', spec: { species: 1, filters: [3], kernel: [3, 3], bias: true, leakySlope: 0.2 }, shape: { n0: 2, n1: 12, periodic: [false, false] } },
 ];
 
@@ -213,4 +214,18 @@ test('adaptive two-thread forward (default) gives the single-thread Q-values on 
   } finally {
     await net.close();
   }
+});
+
+test('gradient with Rader transforms on both axes (rows in Rader order) equals direct back-propagation', () => {
+  const c = cases.find((k) => k.name.startsWith('both axes prime'))!;
+  const net = makeNet(c.spec, 50);
+  const rng = new Rng(51);
+  const N = c.shape.n0 * c.shape.n1;
+  const samples: TrainSample[] = Array.from({ length: 3 }, () => {
+    const a = rng.int(c.spec.species * N);
+    return { input: randomState(rng, c.spec.species, c.shape, 6), cells: Int32Array.of(a, (a + 1) % (c.spec.species * N)), weights: Float32Array.of(1, 0.1), target: 0.3 };
+  });
+  const { grad } = new Trainer(net, { learningRate: 1e-3 }).lossAndGradient(samples, c.shape);
+  const ref = refGradient(c.spec, net.params, samples, c.shape, 'eq2');
+  assert.ok(relErr(grad, ref) <= 1e-5, `rel err ${relErr(grad, ref)}`);
 });
