@@ -103,6 +103,11 @@ export interface ForwardShared {
   Ti: Float64Array;
   Ur: Float64Array;
   Ui: Float64Array;
+  // per-pair views of T and U (made once: no allocation per pass)
+  TrP: Float64Array[];
+  TiP: Float64Array[];
+  UrP: Float64Array[];
+  UiP: Float64Array[];
   out: Float32Array;
 }
 
@@ -616,15 +621,20 @@ export class ConvEngine {
    * post-activation output in the internal layout (last = Q-values), in
    * buffers owned by the engine (valid until the next call).
    */
+  private inIdx = new Int32Array(0); // non-zero input entries of forwardInternal
+  private inVal = new Float32Array(0);
   forwardInternal(input: Float32Array): Float64Array[] {
     const N = this.N;
+    if (this.inIdx.length < input.length) {
+      this.inIdx = new Int32Array(input.length);
+      this.inVal = new Float32Array(input.length);
+    }
+    const idx = this.inIdx, val = this.inVal;
     let nnz = 0;
-    for (let i = 0; i < input.length; i++) if (input[i] !== 0) nnz++;
-    const idx = new Int32Array(nnz), val = new Float32Array(nnz);
-    for (let i = 0, e = 0; i < input.length; i++)
+    for (let i = 0; i < input.length; i++)
       if (input[i] !== 0) {
-        idx[e] = i;
-        val[e++] = input[i];
+        idx[nnz] = i;
+        val[nnz++] = input[i];
       }
     const L = this.layers.length;
     const acts: Float64Array[] = [];
@@ -808,8 +818,8 @@ export class ConvEngine {
     const sRe = this.scratchArr('psRe', g.cin * F), sIm = this.scratchArr('psIm', g.cin * F);
     const zRe = this.scratchArr('pzRe', g.cout * F), zIm = this.scratchArr('pzIm', g.cout * F);
     for (let c = 0; c < g.cin; c += 2) {
-      const two = c + 1 < g.cin, t = (c >> 1) * PP;
-      const Tr = sh.Tr.subarray(t, t + PP), Ti = sh.Ti.subarray(t, t + PP);
+      const two = c + 1 < g.cin;
+      const Tr = sh.TrP[c >> 1], Ti = sh.TiP[c >> 1];
       const inB = this.planB.runRows(Tr, Ti, b1r, b1i, Ma, runs, -1);
       const zr = inB ? b1r : Tr, zi = inB ? b1i : Ti;
       const oa = c * F, ob = oa + F;
@@ -869,8 +879,8 @@ export class ConvEngine {
     const { ib0, ib1, ibRuns } = part;
     const N = this.N, PP = Ma * Mb;
     for (let c = 0; c < C; c += 2) {
-      const two = c + 1 < C, t = (c >> 1) * PP;
-      const Ur = sh.Ur.subarray(t, t + PP), Ui = sh.Ui.subarray(t, t + PP);
+      const two = c + 1 < C;
+      const Ur = sh.UrP[c >> 1], Ui = sh.UiP[c >> 1];
       const inB = this.planA.runRows(Ur, Ui, b1r, b1i, Mb, ibRuns, 1);
       const zr = inB ? b1r : Ur, zi = inB ? b1i : Ui;
       const ya = c * N, yb = ya + N;

@@ -53,6 +53,8 @@ export function waitFor(ctl: Int32Array, slot: number, target: number, failed: (
 /** The buffers of one grid shape, sent to the worker on (re)configuration. */
 export interface SharedSetup {
   shape: GridShape;
+  pairs: number; // channel pairs held by T and U
+  perPair: number; // Ma * Mb
   T: SharedArrayBuffer[]; // re, im
   U: SharedArrayBuffer[];
   out: SharedArrayBuffer;
@@ -62,13 +64,9 @@ export interface SharedSetup {
 }
 
 export function sharedViews(s: SharedSetup): ForwardShared {
-  return {
-    Tr: new Float64Array(s.T[0]),
-    Ti: new Float64Array(s.T[1]),
-    Ur: new Float64Array(s.U[0]),
-    Ui: new Float64Array(s.U[1]),
-    out: new Float32Array(s.out),
-  };
+  const [Tr, Ti, Ur, Ui] = [s.T[0], s.T[1], s.U[0], s.U[1]].map((b) => new Float64Array(b));
+  const views = (a: Float64Array) => Array.from({ length: s.pairs }, (_, p) => a.subarray(p * s.perPair, (p + 1) * s.perPair));
+  return { Tr, Ti, Ur, Ui, TrP: views(Tr), TiP: views(Ti), UrP: views(Ur), UiP: views(Ui), out: new Float32Array(s.out) };
 }
 
 export class ForwardThreads {
@@ -121,6 +119,8 @@ export class ForwardThreads {
     const f64 = () => new SharedArrayBuffer(pairs * perPair * 8);
     const setup: SharedSetup = {
       shape: e.shape,
+      pairs,
+      perPair,
       T: [f64(), f64()],
       U: [f64(), f64()],
       out: new SharedArrayBuffer(S * N * 4),
