@@ -18,6 +18,7 @@ import { rewardsFromProperties } from './rewards.js';
 import { Punishment } from './punishment.js';
 import { rotateState } from './augment.js';
 import { hasMotif, motifFromSymbols, type Motif } from '../structure/bonds.js';
+import { builtFiveSevenBoundary } from './presets-graphene.js';
 
 export interface EpisodeRecord {
   episode: number;
@@ -34,6 +35,8 @@ export interface EpisodeRecord {
   motif?: boolean;
   /** This episode's structure became punished (Methods eq. 4). */
   punished?: boolean;
+  /** Grain boundary only: the structure holds a pentagon–heptagon pair (shortest-path rings, paper Fig. 3). */
+  fiveSeven?: boolean;
   bestEnergy: number | null;
   reachedReference: boolean;
   loss: number | null;
@@ -204,6 +207,7 @@ export class Agent {
     this.episode = episode;
     if (energy !== null && (this.bestEnergy === null || energy < this.bestEnergy)) this.bestEnergy = energy;
     const reached = energy !== null && this.reachesReference(energy);
+    const fiveSeven = energy !== null && this.config.success.reference === 'grain-boundary' ? builtFiveSevenBoundary(structure) : undefined;
     if (reached && this.firstReferenceEpisode === null) this.firstReferenceEpisode = episode;
     const record: EpisodeRecord = {
       episode,
@@ -215,6 +219,7 @@ export class Agent {
       property: Number.isFinite(property) ? property : null,
       ...(motif !== undefined ? { motif } : {}),
       ...(punished ? { punished } : {}),
+      ...(fiveSeven !== undefined ? { fiveSeven } : {}),
       bestEnergy: this.bestEnergy,
       reachedReference: reached,
       loss,

@@ -176,3 +176,19 @@ test('fiveSevenEpisodes reads a run directory: the episodes within the threshold
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('grain-boundary episodes carry the 5–7 flag of their structure; other problems carry none', async () => {
+  const { config, grid } = setup('grain-boundary');
+  const small = validateProblem({ ...config, training: { ...config.training, batchSize: 4, symmetryCopies: 1 } }, 'grain-boundary');
+  const agent = new Agent({ config: small, grid, template: templateAtoms(small), calculator: calc, referenceEnergy: null });
+  for (let e = 0; e < 2; e++) {
+    const { record, structure } = await agent.runEpisode();
+    assert.equal(typeof record.fiveSeven, 'boolean');
+    assert.equal(record.fiveSeven, builtFiveSevenBoundary(structure));
+  }
+  await agent.close();
+  const edge = setup('graphene-edge').agent;
+  const { record } = await edge.runEpisode();
+  assert.equal(record.fiveSeven, undefined);
+  await edge.close();
+});
