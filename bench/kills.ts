@@ -278,6 +278,8 @@ async function killRuns() {
       if (winner === 'exit') {
         const { code, signal } = await life.exited;
         if (code !== 0) throw new Error(`run exited with ${code ?? signal} before its kill:\n${life.stderr.slice(-2000)}`);
+        // the life outlasted the whole run: aim shorter
+        episodeMs = Math.max(20, episodeMs * 0.6);
         done = true;
         break;
       }
@@ -292,7 +294,10 @@ async function killRuns() {
       if (life.header !== null) openMs = 0.8 * openMs + 0.2 * (life.header - life.started + episodeMs);
       if (life.header !== null && life.lastEpisodeLine !== null && life.lastEpisode > 0) {
         const firstEpisodeLineMs = life.lastEpisodeLine - life.header;
-        episodeMs = Math.max(20, Math.min(2000, 0.8 * episodeMs + 0.2 * firstEpisodeLineMs));
+        episodeMs = Math.max(20, Math.min(4000, 0.8 * episodeMs + 0.2 * firstEpisodeLineMs));
+      } else if (life.header !== null) {
+        // killed before its first episode ended: a new process's first episode (cold JIT, a loaded machine) is longer than thought
+        episodeMs = Math.min(4000, episodeMs * 1.25);
       }
     }
     // the rest of the run without kills, then the comparison
