@@ -56,6 +56,7 @@ import { readExtxyz } from '../structure/extxyz.js';
 import { atomicNumber } from '../structure/elements.js';
 import type { BuildingGrid } from '../grid/index.js';
 import { hasFiveSevenDefect } from '../structure/rings.js';
+import { bondGraph } from '../structure/bonds.js';
 import type { ProblemConfig, TemplateAtom } from './problem.js';
 
 /** Vacuum height (c) of the sheets' cells, Å; the plane lies in its middle. */
@@ -182,9 +183,20 @@ export const GB_REFERENCE: [number, number][] = [
  */
 export const GB_RING_TOLERANCE = 0.4;
 
-/** Whether a grain-boundary structure holds the 5–7 pair (shortest-path rings, bonds up to GB_RING_TOLERANCE). */
+/** Most bonds of any atom in a structure that can still be the 5–7 boundary (a 3-coordinated sheet). */
+const GB_MAX_BONDS = 4;
+
+/**
+ * Whether a grain-boundary structure holds the 5–7 pair (shortest-path rings,
+ * bonds up to GB_RING_TOLERANCE). The boundary is a 3-coordinated sheet: a
+ * structure with an atom of more than GB_MAX_BONDS bonds is not it, and is not
+ * searched for rings — the number of paths through a dense random build grows
+ * like coordination^ring size (one took minutes and overflowed the ring set).
+ */
 export function builtFiveSevenBoundary(atoms: Atoms): boolean {
-  return hasFiveSevenDefect(atoms, { tolerance: GB_RING_TOLERANCE });
+  const graph = bondGraph(atoms, GB_RING_TOLERANCE);
+  for (let i = 0; i < graph.n; i++) if (graph.offsets[i + 1] - graph.offsets[i] > GB_MAX_BONDS) return false;
+  return hasFiveSevenDefect(atoms, { tolerance: GB_RING_TOLERANCE, maxSize: 7, graph });
 }
 
 function toCell([x, y]: [number, number]): [number, number, number] {
