@@ -98,7 +98,8 @@ function crashChild(): Promise<number> {
     const child = spawn('/bin/sh', ['-c', 'kill -KILL $$'], { stdio: 'ignore' });
     child.on('error', (e) => reject(new CalculationFailure('crashed', `injected fault: ${e.message}`)));
     child.on('close', (code, signal) =>
-      reject(new CalculationFailure('crashed', `injected fault: calculator process ${child.pid} ${signal ? `killed by ${signal}` : `exit ${code}`}`)),
+      // no pid in the message: a resumed run must log exactly what an uninterrupted one logs
+      reject(new CalculationFailure('crashed', `injected fault: calculator process ${signal ? `killed by ${signal}` : `exit ${code}`}`)),
     );
   });
 }
