@@ -120,6 +120,8 @@ export class Agent {
     this.symmetries = all.slice(0, n);
     if (config.run.policy === 'asla') {
       this.net = QNetwork.create(networkSpec(config, grid, this.species.length), this.rng);
+      // training.threads ≥ 2 also splits each forward pass (rows and frequencies) over a worker; results equal one thread's
+      this.net.setForwardThreads(config.training.threads);
       this.trainer = new Trainer(this.net, {
         learningRate: config.training.learningRate,
         threads: config.training.threads,
@@ -492,6 +494,7 @@ export class Agent {
 
   async close(): Promise<void> {
     await this.trainer?.close();
+    await this.net?.close();
   }
 }
 
