@@ -58,8 +58,8 @@ const GRAPHENE: ProblemConfig = {
 
 /**
  * Not in the paper: an 8-atom graphene cell (4.27 × 4.93 Å, 21 × 25 grid) with
- * pristine graphene's settings, for tests and quick demonstrations. An agent
- * learns it within a few hundred episodes.
+ * pristine graphene's settings, for tests, quick demonstrations and cheap
+ * comparisons of learning settings (README, "What we measured about learning").
  */
 const GRAPHENE_SMALL: ProblemConfig = {
   ...structuredClone(GRAPHENE),
