@@ -707,19 +707,8 @@ export class ConvEngine {
       const cls = Math.min(ka, Ma - ka);
       if (Math.floor((cls * parts) / classes) === part) mask[ka] = 1;
     }
-    const r: number[] = [];
-    for (let i = 0; i < Ma; ) {
-      if (!mask[i]) {
-        i++;
-        continue;
-      }
-      let j = i;
-      while (j < Ma && mask[j]) j++;
-      r.push(i, j);
-      i = j;
-    }
     // the zero padding rows [nb, Mb) of the shared transposed buffer are written (as zeros) by the last part
-    return { ib0, ib1, ibRuns: Int32Array.of(ib0, ib1), tEnd: part === parts - 1 ? Mb : ib1, kaRuns: Int32Array.from(r) };
+    return { ib0, ib1, ibRuns: Int32Array.of(ib0, ib1), tEnd: part === parts - 1 ? Mb : ib1, kaRuns: Band.fromMask(mask, Ma).runs };
   }
 
   /** Sizes of the buffers shared by the threads of a forward pass (float64 counts per re/im array). */
