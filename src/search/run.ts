@@ -155,8 +155,7 @@ export class Run {
       mkdirSync(dir, { recursive: true });
       if (origin) writeFileAtomic(join(dir, 'transfer.json'), JSON.stringify(origin, null, 2) + '\n');
       writeFileAtomic(configPath, JSON.stringify(config, null, 2) + '\n');
-      writeFileAtomic(join(dir, 'reference.json'), JSON.stringify({ energy: referenceEnergy }) + '\n');
-      if (reference) writeFileAtomic(join(dir, 'reference.extxyz'), formatExtxyz(reference));
+      writeReference(dir, referenceEnergy, reference);
       // the untrained network (tabula rasa), for pictures of early episodes
       if (agent.net) appendNamed(join(dir, SNAPSHOT_FILE), () => appendNetworkSnapshot(dir, 0, agent.net!));
     }
@@ -164,10 +163,7 @@ export class Run {
     if (opts.resume) {
       run.countLoggedFailures();
       // killed during Run.open of the new run, before these were written
-      if (!existsSync(join(dir, 'reference.json'))) {
-        writeFileAtomic(join(dir, 'reference.json'), JSON.stringify({ energy: referenceEnergy }) + '\n');
-        if (reference) writeFileAtomic(join(dir, 'reference.extxyz'), formatExtxyz(reference));
-      }
+      if (!existsSync(join(dir, 'reference.json'))) writeReference(dir, referenceEnergy, reference);
     }
     return run;
   }
@@ -302,4 +298,10 @@ function truncateTo(path: string, bytes: number): void {
   const size = statSync(path).size;
   if (size < bytes) throw new InputError(`is shorter (${size} bytes) than the checkpoint records (${bytes})`, path);
   if (size > bytes) truncateSync(path, bytes);
+}
+
+/** The reference's energy (and structure, when computed in this session) for the run directory. */
+function writeReference(dir: string, energy: number | null, reference: Atoms | null): void {
+  writeFileAtomic(join(dir, 'reference.json'), JSON.stringify({ energy }) + '\n');
+  if (reference) writeFileAtomic(join(dir, 'reference.extxyz'), formatExtxyz(reference));
 }
