@@ -630,12 +630,7 @@ export class ConvEngine {
       this.inVal = new Float32Array(input.length);
     }
     const idx = this.inIdx, val = this.inVal;
-    let nnz = 0;
-    for (let i = 0; i < input.length; i++)
-      if (input[i] !== 0) {
-        idx[nnz] = i;
-        val[nnz++] = input[i];
-      }
+    const nnz = gatherNonzeros(input, idx, val);
     const L = this.layers.length;
     const acts: Float64Array[] = [];
     const a0 = this.scratchArr('fact0', this.layers[0].cout * N).subarray(0, this.layers[0].cout * N);
@@ -1166,4 +1161,15 @@ function dilate(band: Band, nb: number, Mb: number, p: number, periodic: boolean
     }
   }
   return Band.fromMask(mask, nb);
+}
+
+/** The non-zero entries of a (one-hot, sparse) input as index/value lists; returns their count. */
+export function gatherNonzeros(input: Float32Array, idx: Int32Array, val: Float32Array): number {
+  let nnz = 0;
+  for (let i = 0; i < input.length; i++)
+    if (input[i] !== 0) {
+      idx[nnz] = i;
+      val[nnz++] = input[i];
+    }
+  return nnz;
 }

@@ -16,6 +16,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { ConvEngine, ForwardPart, ForwardShared, GridShape, QNetworkSpec } from './engine.js';
+import { gatherNonzeros } from './engine.js';
 
 // control array slots
 export const JOB = 0; // incremented by the main thread for every job
@@ -159,12 +160,7 @@ export class ForwardThreads {
       this.sentVersion = version;
     }
     const idx = this.inIdx, val = this.inVal;
-    let nnz = 0;
-    for (let i = 0; i < input.length; i++)
-      if (input[i] !== 0) {
-        idx[nnz] = i;
-        val[nnz++] = input[i];
-      }
+    const nnz = gatherNonzeros(input, idx, val);
     Atomics.store(this.ctl, NNZ, nnz);
     this.start(FORWARD);
     e.forwardPart(idx, val, nnz, this.part!, this.sh!, this.sync);
