@@ -1,7 +1,8 @@
 /**
  * Learning benchmark (issue: the ASLA agent): independent agents on a problem
  * and the random-search baseline at the same budget. Prints JSON: per agent the
- * first episode that built the reference, the fraction of agents that built it
+ * first episode that built the reference (and, for pristine graphene, the first
+ * honeycomb at any grid offset), the fraction of agents that built it
  * by given episodes, and the wall time per episode split into build, evaluate
  * and train.
  *
@@ -65,6 +66,8 @@ for (const policy of ['asla', 'random']) {
     const lines = readFileSync(join(j.dir, 'episodes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const ref = JSON.parse(readFileSync(join(j.dir, 'reference.json'), 'utf8')).energy as number | null;
     const first = lines.find((r) => r.reachedReference)?.episode ?? null;
+    // pristine graphene: the first honeycomb at any grid offset (builtHoneycomb), which may snap worse than the reference
+    const firstHoneycomb = lines.find((r) => r.honeycomb)?.episode ?? null;
     const best = Math.min(...lines.filter((r) => r.energy !== null).map((r) => r.energy));
     const n = lines.length;
     const ms = { build: 0, evaluate: 0, train: 0 };
@@ -74,6 +77,8 @@ for (const policy of ['asla', 'random']) {
       dir: j.dir,
       seed: j.seed,
       firstReferenceEpisode: first,
+      ...(lines.some((r) => 'honeycomb' in r) ? { firstHoneycombEpisode: firstHoneycomb } : {}),
+      episodesRun: n,
       bestEnergyPerAtom: best / atoms,
       referencePerAtom: ref === null ? null : ref / atoms,
       msPerEpisode: { build: ms.build / n, evaluate: ms.evaluate / n, train: ms.train / n },
@@ -83,6 +88,9 @@ for (const policy of ['asla', 'random']) {
   result[policy] = {
     agents,
     fractionBuilt: Object.fromEntries(milestones.map((m) => [m, agents.filter((a) => a.firstReferenceEpisode !== null && a.firstReferenceEpisode <= m).length / agents.length])),
+    ...(agents.some((a) => 'firstHoneycombEpisode' in a)
+      ? { fractionHoneycomb: Object.fromEntries(milestones.map((m) => [m, agents.filter((a) => a.firstHoneycombEpisode != null && a.firstHoneycombEpisode <= m).length / agents.length])) }
+      : {}),
   };
 }
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -18,7 +18,7 @@ import { rewardsFromProperties } from './rewards.js';
 import { Punishment } from './punishment.js';
 import { rotateState } from './augment.js';
 import { hasMotif, motifFromSymbols, type Motif } from '../structure/bonds.js';
-import { builtFiveSevenBoundary } from './presets-graphene.js';
+import { builtFiveSevenBoundary, builtHoneycomb } from './presets-graphene.js';
 
 export interface EpisodeRecord {
   episode: number;
@@ -37,6 +37,8 @@ export interface EpisodeRecord {
   punished?: boolean;
   /** Grain boundary only: the structure holds a pentagon–heptagon pair (shortest-path rings, paper Fig. 3). */
   fiveSeven?: boolean;
+  /** Pristine graphene only: the structure is a honeycomb (every atom 3 bonds, only hexagons), at any grid offset. */
+  honeycomb?: boolean;
   bestEnergy: number | null;
   reachedReference: boolean;
   loss: number | null;
@@ -210,6 +212,7 @@ export class Agent {
     if (energy !== null && (this.bestEnergy === null || energy < this.bestEnergy)) this.bestEnergy = energy;
     const reached = energy !== null && this.reachesReference(energy);
     const fiveSeven = energy !== null && this.config.success.reference === 'grain-boundary' ? builtFiveSevenBoundary(structure) : undefined;
+    const honeycomb = energy !== null && this.config.success.reference === 'graphene' ? builtHoneycomb(structure) : undefined;
     if (reached && this.firstReferenceEpisode === null) this.firstReferenceEpisode = episode;
     const record: EpisodeRecord = {
       episode,
@@ -222,6 +225,7 @@ export class Agent {
       ...(motif !== undefined ? { motif } : {}),
       ...(punished ? { punished } : {}),
       ...(fiveSeven !== undefined ? { fiveSeven } : {}),
+      ...(honeycomb !== undefined ? { honeycomb } : {}),
       bestEnergy: this.bestEnergy,
       reachedReference: reached,
       loss,

@@ -15,6 +15,7 @@ import {
   GB_LATTICE,
   GB_REFERENCE,
   builtFiveSevenBoundary,
+  builtHoneycomb,
   grainBoundaryBicrystal,
   grainLevels,
 } from '../../src/agent/presets-graphene.js';
@@ -190,5 +191,37 @@ test('grain-boundary episodes carry the 5–7 flag of their structure; other pro
   const edge = setup('graphene-edge').agent;
   const { record } = await edge.runEpisode();
   assert.equal(record.fiveSeven, undefined);
+  await edge.close();
+});
+
+test('builtHoneycomb: every snapped graphene sheet of the pristine presets is one, at any offset; chains, gaps and moved atoms are not', () => {
+  for (const name of ['graphene-small', 'graphene']) {
+    const { config, grid } = setup(name);
+    const sheets = referenceCandidates(config, grid);
+    assert.ok(sheets.length >= 2, `${name}: several offsets`);
+    const energies = sheets.map((s) => calc.energySync(s));
+    // the offsets differ in energy (snapping), yet all are the honeycomb
+    assert.ok(Math.max(...energies) - Math.min(...energies) > 0.1 * sheets[0].length, `${name}: offsets differ by > 0.1 eV/atom`);
+    for (const s of sheets) assert.equal(builtHoneycomb(s), true, name);
+    // one atom moved by half a bond: two atoms lose a bond
+    const moved = sheets[0].clone();
+    moved.positions[3] += 0.7;
+    assert.equal(builtHoneycomb(moved), false, `${name}: moved atom`);
+  }
+  // straight rows 1.42 Å apart (the paper's "atoms on a straight line" stage): 2 bonds each
+  const rows: number[] = [];
+  for (let r = 0; r < 4; r++) for (let i = 0; i < 6; i++) rows.push(i * (8.54 / 6), r * 1.85, 6);
+  const chains = new Atoms({ numbers: new Array(24).fill(6), positions: rows, cell: [8.54, 0, 0, 0, 7.4, 0, 0, 0, 12], pbc: [true, true, false] });
+  assert.equal(builtHoneycomb(chains), false);
+});
+
+test('pristine graphene episodes carry the honeycomb flag of their structure; other problems carry none', async () => {
+  const { config, grid } = setup('graphene-small');
+  const agent = new Agent({ config, grid, template: templateAtoms(config), calculator: calc, referenceEnergy: null });
+  const { record, structure } = await agent.runEpisode();
+  assert.equal(record.honeycomb, builtHoneycomb(structure));
+  await agent.close();
+  const edge = setup('graphene-edge').agent;
+  assert.equal((await edge.runEpisode()).record.honeycomb, undefined);
   await edge.close();
 });
