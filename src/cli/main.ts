@@ -30,7 +30,7 @@ usage:
                                    [--episodes E] [--out DIR] [--seed-base S] [--set key=value ...] [--dry-run]
   asla slurm submit --resume DIR [--dry-run]       (resubmits the unfinished agents)
   asla slurm status DIR [--json]
-  asla stats DIR... [--json] [--csv FILE] [--threshold eV/atom] [--label NAME ...]
+  asla stats DIR... [--json] [--csv FILE] [--threshold eV/atom] [--criterion honeycomb|five-seven] [--label NAME ...]
   asla molecules RUN_DIR... [--json] [--all] [--no-smiles] [--limit N]
   asla render RUN_DIR --episode E [--step T] [--format svg|png] [--out FILE]   (or --best, --energy, --relevance)
   asla report DIR [--out OUT] [--episodes E1,E2,...] [--stats STATS.json]

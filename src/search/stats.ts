@@ -18,6 +18,9 @@
  *   threshold), or with energy ≤ reference + threshold × atoms when --threshold
  *   is given. Without a reference the target is the lowest energy built by any
  *   agent of any ensemble of the same problem (as AGOX's batch analysis).
+ * - Or, with a criterion, the first episode whose log carries that flag:
+ *   `honeycomb` (pristine graphene: a honeycomb at any grid offset) or
+ *   `five-seven` (grain boundary: a pentagon–heptagon pair, whatever the energy).
  * - Mean energy (Extended Data Fig. 2b): per episode e, the mean over agents of
  *   (E_e − E_ref)/atoms of the structure built in episode e (failed evaluations
  *   left out); the mean best-so-far is given too.
@@ -52,6 +55,10 @@ export interface AgentLog {
   /** Per episode (index e − 1): energy in eV or null when the evaluation failed. */
   energies: (number | null)[];
   reachedReference: boolean[];
+  /** Per episode: the structure flags of the log (false where absent), and whether any record carried them. */
+  honeycomb: boolean[];
+  fiveSeven: boolean[];
+  hasFlag: { honeycomb: boolean; fiveSeven: boolean };
   /** Per episode: build + evaluate + train, ms. */
   ms: Float64Array;
 }
@@ -204,6 +211,9 @@ export function readRunDir(dir: string): AgentLog {
   const logPath = join(dir, 'episodes.jsonl');
   const energies: (number | null)[] = [];
   const reached: boolean[] = [];
+  const honeycomb: boolean[] = [];
+  const fiveSeven: boolean[] = [];
+  const hasFlag = { honeycomb: false, fiveSeven: false };
   const ms: number[] = [];
   if (existsSync(logPath)) {
     const text = readFileSync(logPath, 'utf8');
@@ -229,6 +239,10 @@ export function readRunDir(dir: string): AgentLog {
       }
       energies.push(r.energy as number | null);
       reached.push(r.reachedReference === true);
+      honeycomb.push(r.honeycomb === true);
+      fiveSeven.push(r.fiveSeven === true);
+      if ('honeycomb' in r) hasFlag.honeycomb = true;
+      if ('fiveSeven' in r) hasFlag.fiveSeven = true;
       ms.push((t.build as number) + (t.evaluate as number) + (t.train as number));
     }
   }
@@ -243,6 +257,9 @@ export function readRunDir(dir: string): AgentLog {
     plannedEpisodes: planned,
     energies,
     reachedReference: reached,
+    honeycomb,
+    fiveSeven,
+    hasFlag,
     ms: Float64Array.from(ms),
   };
 }
@@ -255,7 +272,13 @@ export interface StatsOptions {
   threshold?: number;
   /** Labels for the ensembles (default: the directory names). */
   labels?: string[];
+  /** Success from a structure flag of the episode log instead of energies. */
+  criterion?: SuccessCriterion;
 }
+
+/** Structure flags of the episode log that can decide success (`asla stats --criterion`). */
+export const SUCCESS_CRITERIA = { honeycomb: 'honeycomb', 'five-seven': 'fiveSeven' } as const;
+export type SuccessCriterion = keyof typeof SUCCESS_CRITERIA;
 
 export interface AgentOutcome {
   name: string;
@@ -297,8 +320,8 @@ export interface EnsembleStats {
   policy: string;
   atoms: number;
   agents: number;
-  /** How success is decided: the run's reference, or the best energy over all agents. */
-  measure: 'reference' | 'best';
+  /** How success is decided: the run's reference, the best energy over all agents, or a structure flag. */
+  measure: 'reference' | 'best' | SuccessCriterion;
   /** eV/atom above the target that still counts. */
   threshold: number;
   /** The target energy per atom (reference, or best over all agents). */
@@ -343,14 +366,14 @@ export function computeStats(dirs: string[], opts: StatsOptions = {}): StatsRepo
     meanEnergy: 'mean over agents of (E − E_ref)/atoms of the structure built in each episode (failed evaluations left out); meanBestEnergy: of the best so far',
     time: 'agent time = summed build + evaluate + train wall time (CPU hours on one core); time to q success = Kaplan–Meier quantile over per-agent times',
     ensembles: ensembles.map(({ dir, agents }, i) =>
-      ensembleStats(agents, { dir, label: opts.labels?.[i] ?? basename(resolve(dir)), threshold: opts.threshold, best: bestByProblem }),
+      ensembleStats(agents, { dir, label: opts.labels?.[i] ?? basename(resolve(dir)), threshold: opts.threshold, best: bestByProblem, criterion: opts.criterion }),
     ),
   };
 }
 
 export function ensembleStats(
   agents: AgentLog[],
-  opts: { dir: string; label: string; threshold?: number; best: Map<string, number> },
+  opts: { dir: string; label: string; threshold?: number; best: Map<string, number>; criterion?: SuccessCriterion },
 ): EnsembleStats {
   if (agents.length === 0) throw new InputError('holds no agents', opts.dir);
   const first = agents[0];
@@ -360,7 +383,12 @@ export function ensembleStats(
     }
   }
   const withReference = agents.every((a) => a.referenceEnergy !== null);
-  const measure: 'reference' | 'best' = withReference ? 'reference' : 'best';
+  const criterion = opts.criterion;
+  const flag = criterion ? SUCCESS_CRITERIA[criterion] : null;
+  if (flag && !agents.some((a) => a.hasFlag[flag])) {
+    throw new InputError(`no episode records the ${criterion} flag (it is logged for ${flag === 'honeycomb' ? 'pristine graphene' : 'the grain boundary'} only)`, opts.dir);
+  }
+  const measure: EnsembleStats['measure'] = criterion ?? (withReference ? 'reference' : 'best');
   const threshold = opts.threshold ?? first.threshold;
 
   const outcomes: AgentOutcome[] = [];
@@ -369,15 +397,16 @@ export function ensembleStats(
   const events: boolean[] = [];
   const targets: number[] = [];
   for (const a of agents) {
-    const target = measure === 'reference' ? (a.referenceEnergy as number) : opts.best.get(a.problem) ?? null;
+    const target = withReference ? (a.referenceEnergy as number) : opts.best.get(a.problem) ?? null;
     let successEpisode: number | null = null;
     let best: number | null = null;
     for (let e = 0; e < a.energies.length; e++) {
       const E = a.energies[e];
       if (E !== null && (best === null || E < best)) best = E;
       if (successEpisode !== null) continue;
-      const ok =
-        measure === 'reference' && opts.threshold === undefined
+      const ok = flag
+        ? a[flag][e]
+        : measure === 'reference' && opts.threshold === undefined
           ? a.reachedReference[e]
           : E !== null && target !== null && E <= target + threshold * a.atoms;
       if (ok) successEpisode = e + 1;
@@ -564,8 +593,10 @@ export function formatTable(report: StatsReport): string {
         `${Math.min(...planned) === Math.max(...planned) ? Math.max(...planned) : `${Math.min(...planned)}–${Math.max(...planned)}`} episodes (${s.dir})`,
     );
     out.push(
-      `  success: ${s.measure === 'reference' ? 'built the reference' : 'within the threshold of the best over all agents'}` +
-        ` (${s.targetEnergyPerAtom === null ? 'no energy yet' : `${s.targetEnergyPerAtom.toFixed(4)} eV/atom`}) + ${s.threshold} eV/atom;` +
+      (s.measure === 'honeycomb' || s.measure === 'five-seven'
+        ? `  success: built ${s.measure === 'honeycomb' ? 'a honeycomb (graphene at any grid offset)' : 'a pentagon–heptagon pair'};`
+        : `  success: ${s.measure === 'reference' ? 'built the reference' : 'within the threshold of the best over all agents'}` +
+          ` (${s.targetEnergyPerAtom === null ? 'no energy yet' : `${s.targetEnergyPerAtom.toFixed(4)} eV/atom`}) + ${s.threshold} eV/atom;`) +
         ` ${s.succeeded}/${s.agents} agents succeeded`,
     );
     out.push(

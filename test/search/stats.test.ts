@@ -227,3 +227,34 @@ test('asla stats on the command line: text, --json and --csv', () => {
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('--criterion honeycomb: success is the first episode whose log carries the flag, whatever the energy', () => {
+  const root = mkdtempSync(join(tmpdir(), 'asla-stats-'));
+  try {
+    const dir = join(root, 'H');
+    const flags: boolean[][] = [
+      [false, false, true, false, true, true], // first honeycomb at 3, never the reference energy
+      [false, false, false, false, false, false],
+    ];
+    flags.forEach((f, k) => {
+      const run = join(dir, `agent-00${k}`);
+      writeRun(run, [-90, -91, -92, -93, -94, -95], { reference: -100, msPerEpisode: 0.1 * H });
+      const lines = readFileSync(join(run, 'episodes.jsonl'), 'utf8').trim().split('\n');
+      writeFileSync(join(run, 'episodes.jsonl'), lines.map((l, i) => JSON.stringify({ ...JSON.parse(l), honeycomb: f[i] })).join('\n') + '\n');
+    });
+    const byEnergy = computeStats([dir]).ensembles[0];
+    assert.equal(byEnergy.succeeded, 0);
+    const s = computeStats([dir], { criterion: 'honeycomb' }).ensembles[0];
+    assert.equal(s.measure, 'honeycomb');
+    assert.deepEqual(s.outcomes.map((o) => o.successEpisode), [3, null]);
+    close(s.curve.success[2], 0.5);
+    assert.match(formatTable({ ...computeStats([dir], { criterion: 'honeycomb' }) }), /built a honeycomb.*1\/2 agents succeeded/);
+    // a log without the flag (another problem) is a one-line error naming the ensemble
+    assert.throws(() => computeStats([dir], { criterion: 'five-seven' }), (e: unknown) => e instanceof InputError && /five-seven flag/.test(e.message));
+    const cli = spawnSync(process.execPath, [MAIN, 'stats', dir, '--criterion', 'pentagon'], { encoding: 'utf8' });
+    assert.equal(cli.status, 2);
+    assert.match(cli.stderr, /--criterion: must be one of honeycomb, five-seven/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
