@@ -85,12 +85,13 @@ for (const policy of ['asla', 'random']) {
     };
   });
   if (agents.length === 0) continue;
+  // fraction of agents whose first success (an episode number or null) came by each milestone
+  const byMilestone = (first: (a: (typeof agents)[number]) => number | null | undefined) =>
+    Object.fromEntries(milestones.map((m) => [m, agents.filter((a) => { const e = first(a); return e != null && e <= m; }).length / agents.length]));
   result[policy] = {
     agents,
-    fractionBuilt: Object.fromEntries(milestones.map((m) => [m, agents.filter((a) => a.firstReferenceEpisode !== null && a.firstReferenceEpisode <= m).length / agents.length])),
-    ...(agents.some((a) => 'firstHoneycombEpisode' in a)
-      ? { fractionHoneycomb: Object.fromEntries(milestones.map((m) => [m, agents.filter((a) => a.firstHoneycombEpisode != null && a.firstHoneycombEpisode <= m).length / agents.length])) }
-      : {}),
+    fractionBuilt: byMilestone((a) => a.firstReferenceEpisode),
+    ...(agents.some((a) => 'firstHoneycombEpisode' in a) ? { fractionHoneycomb: byMilestone((a) => a.firstHoneycombEpisode) } : {}),
   };
 }
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');
