@@ -82,7 +82,15 @@ export interface SparseSample {
   target: number;
 }
 
-export type LossForm = 'eq2' | 'sum-of-squares';
+/**
+ * 'eq2': Methods eq. 2 as written, the square of the summed residuals;
+ * 'sum-of-squares': each cell's residual squared;
+ * 'cross-entropy': each cell's binary cross-entropy between (1+Q)/2 and (1+T)/2,
+ * less its minimum, times 2: ℓ = (1+T)ln((1+T)/(1+Q)) + (1−T)ln((1−T)/(1−Q)).
+ * Its gradient with respect to the tanh's pre-activation z is 2(Q − T), with no
+ * (1 − Q²) factor, so a saturated output (|Q| → 1 on the wrong side) still learns.
+ */
+export type LossForm = 'eq2' | 'sum-of-squares' | 'cross-entropy';
 
 /** One thread's share of a threaded forward pass (see ConvEngine.partition). */
 export interface ForwardPart {
@@ -923,7 +931,7 @@ export class ConvEngine {
     const dsRe = this.scratchArr('tdRe', maxC * F), dsIm = this.scratchArr('tdIm', maxC * F);
     const nb = this.nb, Mb = this.Mb, pB = this.pB, perB = this.periodicB;
     const bandMask = new Uint8Array(Mb);
-    const cellIdx = new Int32Array(64), cellQ = new Float64Array(64), cellG = new Float64Array(64);
+    const cellIdx = new Int32Array(64), cellQ = new Float64Array(64), cellZ = new Float64Array(64), cellG = new Float64Array(64);
     const r0 = new Int32Array(k0), r1 = new Int32Array(k1);
     let lossSum = 0;
 
@@ -987,6 +995,7 @@ export class ConvEngine {
           }
         }
         cellIdx[k] = cell;
+        cellZ[k] = z;
         cellQ[k] = Math.tanh(z);
       }
       // ---- loss (paper Methods eq. 2) and dJ/dQ
@@ -996,6 +1005,15 @@ export class ConvEngine {
         for (let k = 0; k < nc; k++) r += wts[k] * (cellQ[k] - T);
         lossSum += r * r;
         for (let k = 0; k < nc; k++) cellG[k] = 2 * scale * r * wts[k];
+      } else if (lossForm === 'cross-entropy') {
+        // ln((1±Q)/2) = −softplus(∓2z), exact even where tanh(z) rounds to ±1; cellG is dJ/dz here
+        for (let k = 0; k < nc; k++) {
+          const z = cellZ[k];
+          const lp = T > -1 ? (1 + T) * (Math.log((1 + T) / 2) + softplus(-2 * z)) : 0;
+          const lm = T < 1 ? (1 - T) * (Math.log((1 - T) / 2) + softplus(2 * z)) : 0;
+          lossSum += wts[k] * (lp + lm);
+          cellG[k] = 2 * scale * wts[k] * (cellQ[k] - T);
+        }
       } else {
         for (let k = 0; k < nc; k++) {
           const e = cellQ[k] - T;
@@ -1005,7 +1023,7 @@ export class ConvEngine {
       }
       // ---- output layer backward (tanh' = 1 - Q^2)
       for (let k = 0; k < nc; k++) {
-        const g = cellG[k] * (1 - cellQ[k] * cellQ[k]);
+        const g = lossForm === 'cross-entropy' ? cellG[k] : cellG[k] * (1 - cellQ[k] * cellQ[k]);
         if (g === 0) continue;
         const cell = cellIdx[k];
         const o = (cell / N) | 0, rem = cell - o * N;
@@ -1172,4 +1190,9 @@ export function gatherNonzeros(input: Float32Array, idx: Int32Array, val: Float3
       val[nnz++] = input[i];
     }
   return nnz;
+}
+
+/** ln(1 + eˣ) without overflow. */
+function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }

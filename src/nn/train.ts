@@ -153,8 +153,8 @@ export class Trainer {
       if (!(x >= 0 && x < 1)) throw new InputError(`field '${k}' must be in [0, 1), got ${x}`, 'trainer options');
     if (!(this.epsilon > 0)) throw new InputError(`field 'epsilon' must be positive, got ${this.epsilon}`, 'trainer options');
     this.lossForm = opts.lossForm ?? 'eq2';
-    if (this.lossForm !== 'eq2' && this.lossForm !== 'sum-of-squares')
-      throw new InputError(`field 'lossForm' must be 'eq2' or 'sum-of-squares', got ${JSON.stringify(opts.lossForm)}`, 'trainer options');
+    if (this.lossForm !== 'eq2' && this.lossForm !== 'sum-of-squares' && this.lossForm !== 'cross-entropy')
+      throw new InputError(`field 'lossForm' must be 'eq2', 'sum-of-squares' or 'cross-entropy', got ${JSON.stringify(opts.lossForm)}`, 'trainer options');
     const th = opts.threads ?? 1;
     if (!Number.isInteger(th) || th < 1) throw new InputError(`field 'threads' must be a positive integer, got ${th}`, 'trainer options');
     this.threads = th;
@@ -164,7 +164,8 @@ export class Trainer {
 
   /**
    * Mean loss over the batch (eq2: J = (1/m) sum_i [sum_k w_k (Q_k - T_i)]^2,
-   * sum-of-squares: J = (1/m) sum_i sum_k w_k (Q_k - T_i)^2) and its gradient,
+   * sum-of-squares: J = (1/m) sum_i sum_k w_k (Q_k - T_i)^2, cross-entropy:
+   * J = (1/m) sum_i sum_k w_k ℓ(Q_k, T_i), see LossForm) and its gradient,
    * on this thread.
    */
   lossAndGradient(samples: TrainSample[], shape: GridShape): { loss: number; grad: Float32Array } {

@@ -27,5 +27,5 @@ test('errors name the field: unknown keys, wrong types, bad ranges', () => {
   bad(['grid.shape=[42]'], /grid\.shape: must be a list of 2 entries/);
   bad(['stoichiometry={"C":0}'], /stoichiometry: places no atoms/);
   bad(['forbidden=[[50,1]]'], /forbidden\[0\]: \[50, 1\] lies outside/);
-  bad(['training.lossForm="l1"'], /training\.lossForm: must be one of eq2, sum-of-squares/);
+  bad(['training.lossForm="l1"'], /training\.lossForm: must be one of eq2, sum-of-squares, cross-entropy/);
 });

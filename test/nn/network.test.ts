@@ -79,7 +79,7 @@ for (const c of cases) {
     for (const v of q) assert.ok(v >= -1 && v <= 1);
   });
 
-  for (const form of ['eq2', 'sum-of-squares'] as LossForm[]) {
+  for (const form of ['eq2', 'sum-of-squares', 'cross-entropy'] as LossForm[]) {
     test(`loss and every parameter gradient equal direct back-propagation (${form}): ${c.name}`, () => {
       const net = makeNet(c.spec, 12);
       const rng = new Rng(6);
@@ -106,27 +106,51 @@ for (const c of cases) {
   }
 }
 
-test('reference gradient agrees with central finite differences (float64)', () => {
+for (const form of ['eq2', 'cross-entropy'] as LossForm[]) {
+  test(`reference gradient agrees with central finite differences (float64, ${form})`, () => {
   const c = cases[2];
   const net = makeNet(c.spec, 13);
   const rng = new Rng(7);
   const samples = Array.from({ length: 3 }, () => randomSample(rng, c.spec.species, c.shape, 5));
   const p = Float64Array.from(net.params);
-  const g = refGradient(c.spec, p, samples, c.shape, 'eq2');
-  const tr = new Trainer(net, { learningRate: 1e-3 });
+  const g = refGradient(c.spec, p, samples, c.shape, form);
+  const tr = new Trainer(net, { learningRate: 1e-3, lossForm: form });
   const eg = tr.lossAndGradient(samples, c.shape).grad;
   const h = 1e-6;
   for (let k = 0; k < 25; k++) {
     const i = rng.int(p.length);
     const save = p[i];
     p[i] = save + h;
-    const jp = refLoss(c.spec, p, samples, c.shape, 'eq2');
+    const jp = refLoss(c.spec, p, samples, c.shape, form);
     p[i] = save - h;
-    const jm = refLoss(c.spec, p, samples, c.shape, 'eq2');
+    const jm = refLoss(c.spec, p, samples, c.shape, form);
     p[i] = save;
     const fd = (jp - jm) / (2 * h);
     const scale = Math.max(...Array.from(g, Math.abs));
     assert.ok(Math.abs(fd - g[i]) <= 1e-6 * scale + 1e-9, `param ${i}: fd ${fd} vs backprop ${g[i]}`);
     assert.ok(Math.abs(fd - eg[i]) <= 1e-5 * scale, `param ${i}: fd ${fd} vs engine ${eg[i]}`);
   }
+});
+}
+
+test('cross-entropy loss still learns where the tanh output is saturated on the wrong side; eq. 2 does not', () => {
+  const c = cases[2];
+  const net = makeNet(c.spec, 14);
+  // a large negative output bias drives every Q to −1 (tanh(−40) rounds to −1 in float64)
+  const last = net.kernelView(net.depth - 1);
+  assert.ok(last.bias, 'test network has biases');
+  last.bias.fill(-40);
+  const rng = new Rng(8);
+  const samples = Array.from({ length: 2 }, () => ({ ...randomSample(rng, c.spec.species, c.shape, 4), target: 1 }));
+  const gradNorm = (form: LossForm) => {
+    const { loss, grad } = new Trainer(net, { learningRate: 1e-3, lossForm: form }).lossAndGradient(samples, c.shape);
+    return { loss, norm: Math.hypot(...grad) };
+  };
+  const eq2 = gradNorm('eq2');
+  const ce = gradNorm('cross-entropy');
+  assert.ok(eq2.loss > 1, `eq2 loss ${eq2.loss}`);
+  assert.equal(eq2.norm, 0);
+  // ℓ = 2 ln(2/(1+Q)) ≈ 2·(80 + ln 2)·Σw per sample at z = −40: finite, from softplus
+  assert.ok(Number.isFinite(ce.loss) && ce.loss > 100, `cross-entropy loss ${ce.loss}`);
+  assert.ok(ce.norm > 1, `cross-entropy gradient norm ${ce.norm}`);
 });

@@ -79,6 +79,13 @@ export function refLoss(spec: QNetworkSpec, params: ArrayLike<number>, samples: 
       let r = 0;
       s.cells.forEach((c, k) => (r += s.weights[k] * (Q[c] - s.target)));
       J += r * r;
+    } else if (form === 'cross-entropy') {
+      const T = s.target;
+      s.cells.forEach((c, k) => {
+        const lp = T > -1 ? (1 + T) * Math.log((1 + T) / (1 + Q[c])) : 0;
+        const lm = T < 1 ? (1 - T) * Math.log((1 - T) / (1 - Q[c])) : 0;
+        J += s.weights[k] * (lp + lm);
+      });
     } else s.cells.forEach((c, k) => (J += s.weights[k] * (Q[c] - s.target) ** 2));
   }
   return J / samples.length;
@@ -100,6 +107,9 @@ export function refGradient(spec: QNetworkSpec, params: ArrayLike<number>, sampl
       let r = 0;
       s.cells.forEach((c, k) => (r += s.weights[k] * (Q[c] - s.target)));
       s.cells.forEach((c, k) => (dz[c] += (2 / m) * r * s.weights[k]));
+    } else if (form === 'cross-entropy') {
+      // dℓ/dQ = 2(Q − T)/(1 − Q²), by hand from refLoss's ℓ
+      s.cells.forEach((c, k) => (dz[c] += (2 / m) * s.weights[k] * (Q[c] - s.target) / (1 - Q[c] * Q[c])));
     } else s.cells.forEach((c, k) => (dz[c] += (2 / m) * s.weights[k] * (Q[c] - s.target)));
     for (let i = 0; i < dz.length; i++) dz[i] *= 1 - Q[i] * Q[i];
     for (let l = layers.length - 1; l >= 0; l--) {
