@@ -51,7 +51,7 @@ test('augmented copies describe the same physical situation: symmetric final str
 });
 
 test('the training batch: N_batch steps × symmetry copies, spillover cells weighted η around the action', async () => {
-  const cfg = config('graphene-small', ['training.batchSize=8']);
+  const cfg = config('graphene-small', ['training.batchSize=8', 'training.rotations=0']);
   const agent = agentFor(cfg);
   await agent.runEpisode();
   await agent.runEpisode();
@@ -67,6 +67,26 @@ test('the training batch: N_batch steps × symmetry copies, spillover cells weig
     assert.equal(s.input[s.cells[0]], 0, 'the action is an empty grid point of the state');
     const atomsInState = s.input.reduce((a, b) => a + b, 0);
     assert.ok(atomsInState >= 1 && atomsInState <= 7);
+  }
+});
+
+test('the graphene presets add 4 rotated copies per batch step (Extended Data Fig. 9) after the symmetry copies', async () => {
+  const cfg = config('graphene-small', ['training.batchSize=8']);
+  assert.equal(cfg.training.rotations, 4);
+  const agent = agentFor(cfg);
+  await agent.runEpisode();
+  await agent.runEpisode();
+  const samples = agent.trainingBatch();
+  const perStep = agent.symmetries.length + 4;
+  assert.equal(samples.length % perStep, 0);
+  const steps = samples.length / perStep;
+  assert.ok(steps >= 8 && steps <= 14, `${steps} batch steps`);
+  for (let i = 0; i < steps; i++) {
+    const group = samples.slice(i * perStep, (i + 1) * perStep);
+    const atoms = group.map((s) => s.input.reduce((a, b) => a + b, 0));
+    // a rotated copy keeps the atoms within half the 4.27 Å cell length of the action: never more than the state holds
+    for (const n of atoms.slice(agent.symmetries.length)) assert.ok(n <= atoms[0], `rotated copy with ${n} atoms, state ${atoms[0]}`);
+    for (const s of group) assert.equal(s.target, group[0].target, 'every copy of a step carries its reward');
   }
 });
 
