@@ -7,6 +7,7 @@
  * Every field is validated with an error that names it; unknown keys are errors.
  */
 import { InputError } from '../util/errors.js';
+import { LOSS_FORMS, type LossForm } from '../nn/index.js';
 
 export interface TemplateAtom {
   symbol: string;
@@ -67,7 +68,7 @@ export interface ProblemConfig {
     /** η_j, the spillover weight (Methods eq. 2). */
     spilloverWeight: number;
     /** 'eq2': the square of the summed residuals, as Methods eq. 2 is written; 'sum-of-squares': each cell's residual squared; 'cross-entropy': a loss whose gradient does not vanish at saturated tanh outputs (nn/engine.ts LossForm). */
-    lossForm: 'eq2' | 'sum-of-squares' | 'cross-entropy';
+    lossForm: LossForm;
     /** Exact grid symmetries used as augmented copies of each sample (Extended Data Fig. 9); 'all' or a count (identity first). */
     symmetryCopies: 'all' | number;
     /** Copies of each sample rotated by a random angle about its action point (Extended Data Fig. 9). */
@@ -227,7 +228,7 @@ const schema = object({
     deltaE: nullable(num({ gt: 0 })),
     spilloverRadius: num({ min: 0 }),
     spilloverWeight: num({ min: 0 }),
-    lossForm: oneOf('eq2', 'sum-of-squares', 'cross-entropy'),
+    lossForm: oneOf(...LOSS_FORMS),
     symmetryCopies,
     rotations: num({ int: true, min: 0 }),
     rotationWindow: nullable(num({ gt: 0 })),

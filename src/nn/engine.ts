@@ -90,7 +90,8 @@ export interface SparseSample {
  * Its gradient with respect to the tanh's pre-activation z is 2(Q − T), with no
  * (1 − Q²) factor, so a saturated output (|Q| → 1 on the wrong side) still learns.
  */
-export type LossForm = 'eq2' | 'sum-of-squares' | 'cross-entropy';
+export const LOSS_FORMS = ['eq2', 'sum-of-squares', 'cross-entropy'] as const;
+export type LossForm = (typeof LOSS_FORMS)[number];
 
 /** One thread's share of a threaded forward pass (see ConvEngine.partition). */
 export interface ForwardPart {
@@ -934,6 +935,8 @@ export class ConvEngine {
     const cellIdx = new Int32Array(64), cellQ = new Float64Array(64), cellZ = new Float64Array(64), cellG = new Float64Array(64);
     const r0 = new Int32Array(k0), r1 = new Int32Array(k1);
     let lossSum = 0;
+    // cross-entropy's cellG is already dJ/dz: no tanh' factor in the backward pass
+    const gradientIsDz = lossForm === 'cross-entropy';
 
     for (let s = from; s < to; s++) {
       const smp = samples[s];
@@ -1023,7 +1026,7 @@ export class ConvEngine {
       }
       // ---- output layer backward (tanh' = 1 - Q^2)
       for (let k = 0; k < nc; k++) {
-        const g = lossForm === 'cross-entropy' ? cellG[k] : cellG[k] * (1 - cellQ[k] * cellQ[k]);
+        const g = gradientIsDz ? cellG[k] : cellG[k] * (1 - cellQ[k] * cellQ[k]);
         if (g === 0) continue;
         const cell = cellIdx[k];
         const o = (cell / N) | 0, rem = cell - o * N;

@@ -11,10 +11,10 @@
  */
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../util/errors.js';
-import { ConvEngine, type GridShape, type LossForm, type SparseSample } from './engine.js';
+import { ConvEngine, LOSS_FORMS, type GridShape, type LossForm, type SparseSample } from './engine.js';
 import { QNetwork, shapeKey, validateShape } from './network.js';
 
-export type { LossForm } from './engine.js';
+export { LOSS_FORMS, type LossForm } from './engine.js';
 
 export interface TrainSample {
   input: Float32Array; // S*n0*n1 one-hot state
@@ -153,8 +153,8 @@ export class Trainer {
       if (!(x >= 0 && x < 1)) throw new InputError(`field '${k}' must be in [0, 1), got ${x}`, 'trainer options');
     if (!(this.epsilon > 0)) throw new InputError(`field 'epsilon' must be positive, got ${this.epsilon}`, 'trainer options');
     this.lossForm = opts.lossForm ?? 'eq2';
-    if (this.lossForm !== 'eq2' && this.lossForm !== 'sum-of-squares' && this.lossForm !== 'cross-entropy')
-      throw new InputError(`field 'lossForm' must be 'eq2', 'sum-of-squares' or 'cross-entropy', got ${JSON.stringify(opts.lossForm)}`, 'trainer options');
+    if (!LOSS_FORMS.includes(this.lossForm))
+      throw new InputError(`field 'lossForm' must be one of ${LOSS_FORMS.join(', ')}, got ${JSON.stringify(opts.lossForm)}`, 'trainer options');
     const th = opts.threads ?? 1;
     if (!Number.isInteger(th) || th < 1) throw new InputError(`field 'threads' must be a positive integer, got ${th}`, 'trainer options');
     this.threads = th;

@@ -78,7 +78,6 @@ test('every injected fault is recorded with its kind, counted in the summary, an
     // the run's cache remembers failures (src/calculators/cache.ts), so a repeated failing structure is injected once;
     // the reference candidates are evaluated too and may take injections of their own
     assert.ok(Object.values(faulty.injected).reduce((a, b) => a + b, 0) >= failedStructures.size, 'every distinct failed structure was injected');
-    assert.ok(failedStructures.size <= failed);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

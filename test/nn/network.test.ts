@@ -108,29 +108,29 @@ for (const c of cases) {
 
 for (const form of ['eq2', 'cross-entropy'] as LossForm[]) {
   test(`reference gradient agrees with central finite differences (float64, ${form})`, () => {
-  const c = cases[2];
-  const net = makeNet(c.spec, 13);
-  const rng = new Rng(7);
-  const samples = Array.from({ length: 3 }, () => randomSample(rng, c.spec.species, c.shape, 5));
-  const p = Float64Array.from(net.params);
-  const g = refGradient(c.spec, p, samples, c.shape, form);
-  const tr = new Trainer(net, { learningRate: 1e-3, lossForm: form });
-  const eg = tr.lossAndGradient(samples, c.shape).grad;
-  const h = 1e-6;
-  for (let k = 0; k < 25; k++) {
-    const i = rng.int(p.length);
-    const save = p[i];
-    p[i] = save + h;
-    const jp = refLoss(c.spec, p, samples, c.shape, form);
-    p[i] = save - h;
-    const jm = refLoss(c.spec, p, samples, c.shape, form);
-    p[i] = save;
-    const fd = (jp - jm) / (2 * h);
-    const scale = Math.max(...Array.from(g, Math.abs));
-    assert.ok(Math.abs(fd - g[i]) <= 1e-6 * scale + 1e-9, `param ${i}: fd ${fd} vs backprop ${g[i]}`);
-    assert.ok(Math.abs(fd - eg[i]) <= 1e-5 * scale, `param ${i}: fd ${fd} vs engine ${eg[i]}`);
-  }
-});
+    const c = cases[2];
+    const net = makeNet(c.spec, 13);
+    const rng = new Rng(7);
+    const samples = Array.from({ length: 3 }, () => randomSample(rng, c.spec.species, c.shape, 5));
+    const p = Float64Array.from(net.params);
+    const g = refGradient(c.spec, p, samples, c.shape, form);
+    const tr = new Trainer(net, { learningRate: 1e-3, lossForm: form });
+    const eg = tr.lossAndGradient(samples, c.shape).grad;
+    const h = 1e-6;
+    for (let k = 0; k < 25; k++) {
+      const i = rng.int(p.length);
+      const save = p[i];
+      p[i] = save + h;
+      const jp = refLoss(c.spec, p, samples, c.shape, form);
+      p[i] = save - h;
+      const jm = refLoss(c.spec, p, samples, c.shape, form);
+      p[i] = save;
+      const fd = (jp - jm) / (2 * h);
+      const scale = Math.max(...Array.from(g, Math.abs));
+      assert.ok(Math.abs(fd - g[i]) <= 1e-6 * scale + 1e-9, `param ${i}: fd ${fd} vs backprop ${g[i]}`);
+      assert.ok(Math.abs(fd - eg[i]) <= 1e-5 * scale, `param ${i}: fd ${fd} vs engine ${eg[i]}`);
+    }
+  });
 }
 
 test('cross-entropy loss still learns where the tanh output is saturated on the wrong side; eq. 2 does not', () => {
