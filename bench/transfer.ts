@@ -4,61 +4,159 @@
  * tabula rasa against agents started from graphene-edge agents' networks. For
  * each group: the episodes, and the CPU time, until half of the agents have
  * built the 5–7 boundary; for the transferred group the edge pre-training's
- * CPU time is included (each transferred agent pays for the edge agent it
- * starts from). Paper (GPAW, 50 agents each): ~2500 episodes and 143 CPU hours
- * from scratch, ~1000 episodes and 57.2 CPU hours transferred; all 50 edge
- * agents solved the edge within ~700 episodes.
+ * CPU time is included (transferred agent i pays for the whole of edge agent
+ * i, which it starts from). Paper (GPAW, 50 agents each): ~2500 episodes and
+ * 143 CPU hours from scratch, ~1000 episodes and 57.2 CPU hours transferred;
+ * all 50 edge agents solved the edge within ~700 episodes.
  *
  *   node dist/bench/transfer.js [--agents 4] [--edge-episodes 700] [--episodes 3000]
- *        [--out bench-runs/transfer] [--seed-base 1] [--set key=value ...] [--short]
+ *        [--parallel 2] [--out bench-runs/transfer] [--seed-base 1] [--set key=value ...]
+ *        [--short] [--report]
  *
  * --short: 2 edge agents × 200 episodes, 2 + 2 grain-boundary agents × 200
  * episodes (what a shared machine affords; far from the paper's scale).
+ * --report: print the figures from the run directories under --out, running nothing.
+ *
+ * The full benchmark is some 20 CPU hours, longer than a session or a
+ * cluster job may last, so it is built to be stopped and started again:
+ * every agent is its own `asla run` process (training.threads = 1) in its own
+ * directory, and the same command with the same --out reads the agents that
+ * finished, resumes the unfinished ones from their checkpoints (--resume) and
+ * starts the rest. The settings are kept in OUT/bench.json; a later call with
+ * other settings is refused. Transferred agent i starts once edge agent i has
+ * finished. Order: all edge agents, then scratch-i and transfer-i in turn, so
+ * that both groups grow together.
  *
  * "Built the 5–7 boundary" at an episode: its structure is within the success
  * threshold (0.15 eV/atom) of the 5–7 reference AND its ring analysis shows a
- * pentagon sharing a bond with a heptagon (builtFiveSevenBoundary). Episodes
- * whose energy alone passes the threshold are reported separately.
+ * pentagon sharing a bond with a heptagon (the episode log's `fiveSeven`).
+ * Episodes whose energy alone passes the threshold are reported separately.
  *
- * Agents run one after another in this process (training.threads = 1), so
- * the CPU time of an agent is the process's user + system time while it ran
- * (process.cpuUsage), and it is directly comparable to the paper's CPU hours
- * apart from the calculator (Tersoff here, GPAW there). Prints JSON.
+ * CPU time is the sum of the episode log's `ms.cpu` (the agent process's user
+ * + system time per episode, Tersoff included as it runs in-process) up to the
+ * episode in question; it is directly comparable to the paper's CPU hours apart
+ * from the calculator (Tersoff here, GPAW there). Logs written before `ms.cpu`
+ * existed fall back to wall time (build + evaluate + train). Prints JSON.
  */
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PRESETS } from '../src/agent/presets.js';
-import { applySets, validateProblem, type ProblemConfig } from '../src/agent/problem.js';
-import { builtFiveSevenBoundary } from '../src/agent/presets-graphene.js';
-import { Run } from '../src/search/run.js';
+import { fileURLToPath } from 'node:url';
 
 const { values } = parseArgs({
   options: {
-    agents: { type: 'string', default: '4' },
-    'edge-episodes': { type: 'string', default: '700' },
-    episodes: { type: 'string', default: '3000' },
+    agents: { type: 'string' },
+    'edge-episodes': { type: 'string' },
+    episodes: { type: 'string' },
+    parallel: { type: 'string', default: '2' },
     out: { type: 'string', default: 'bench-runs/transfer' },
-    'seed-base': { type: 'string', default: '1' },
-    set: { type: 'string', multiple: true, default: [] },
+    'seed-base': { type: 'string' },
+    set: { type: 'string', multiple: true },
     short: { type: 'boolean', default: false },
+    report: { type: 'boolean', default: false },
   },
 });
-const short = values.short!;
-const agents = short ? 2 : Number(values.agents);
-const edgeEpisodes = short ? 200 : Number(values['edge-episodes']);
-const episodes = short ? 200 : Number(values.episodes);
-const out = resolve(values.out!);
-const seedBase = Number(values['seed-base']);
-if (existsSync(join(out, 'edge-0'))) {
-  process.stderr.write(`bench/transfer: ${out} already holds runs; give another --out\n`);
+
+function fail(message: string): never {
+  process.stderr.write(`bench/transfer: ${message}\n`);
   process.exit(2);
 }
 
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
+interface Settings {
+  agents: number;
+  edgeEpisodes: number;
+  episodes: number;
+  seedBase: number;
+  set: string[];
+}
+
+const out = resolve(values.out!);
+const settingsFile = join(out, 'bench.json');
+const given: Partial<Settings> = {
+  ...(values.short ? { agents: 2, edgeEpisodes: 200, episodes: 200 } : {}),
+  ...(values.agents !== undefined ? { agents: Number(values.agents) } : {}),
+  ...(values['edge-episodes'] !== undefined ? { edgeEpisodes: Number(values['edge-episodes']) } : {}),
+  ...(values.episodes !== undefined ? { episodes: Number(values.episodes) } : {}),
+  ...(values['seed-base'] !== undefined ? { seedBase: Number(values['seed-base']) } : {}),
+  ...(values.set !== undefined ? { set: values.set } : {}),
+};
+for (const [k, v] of Object.entries(given)) {
+  if (typeof v === 'number' && !(Number.isInteger(v) && v >= (k === 'seedBase' ? 0 : 1))) fail(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be a positive integer`);
+}
+let settings: Settings;
+if (existsSync(settingsFile)) {
+  settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as Settings;
+  for (const [k, v] of Object.entries(given)) {
+    if (JSON.stringify(v) !== JSON.stringify(settings[k as keyof Settings])) {
+      fail(`${out} was started with ${k} = ${JSON.stringify(settings[k as keyof Settings])}, not ${JSON.stringify(v)}; give the same settings or another --out`);
+    }
+  }
+} else {
+  if (values.report) fail(`${settingsFile} not found: nothing to report`);
+  settings = { agents: 4, edgeEpisodes: 700, episodes: 3000, seedBase: 1, set: [], ...given };
+  mkdirSync(out, { recursive: true });
+  writeFileSync(settingsFile + '.tmp', JSON.stringify(settings, null, 2) + '\n');
+  renameSync(settingsFile + '.tmp', settingsFile);
+}
+
+interface Job {
+  dir: string;
+  problem: 'graphene-edge' | 'grain-boundary';
+  seed: number;
+  episodes: number;
+  /** Edge run whose network this agent starts from (transferred group). */
+  from?: string;
+}
+const edgeJobs: Job[] = [];
+const scratchJobs: Job[] = [];
+const transferJobs: Job[] = [];
+for (let i = 0; i < settings.agents; i++) {
+  edgeJobs.push({ dir: join(out, `edge-${i}`), problem: 'graphene-edge', seed: settings.seedBase + i, episodes: settings.edgeEpisodes });
+  scratchJobs.push({ dir: join(out, `scratch-${i}`), problem: 'grain-boundary', seed: settings.seedBase + 100 + i, episodes: settings.episodes });
+  transferJobs.push({ dir: join(out, `transfer-${i}`), problem: 'grain-boundary', seed: settings.seedBase + 200 + i, episodes: settings.episodes, from: edgeJobs[i].dir });
+}
+
+const cli = resolve(fileURLToPath(import.meta.url), '../../src/cli/main.js');
+function runJob(job: Job): Promise<void> {
+  const args = existsSync(join(job.dir, 'config.json'))
+    ? [cli, 'run', '--resume', job.dir, '--episodes', String(job.episodes), '--quiet']
+    : [cli, 'run', job.problem, '--out', job.dir, '--seed', String(job.seed), '--episodes', String(job.episodes), '--quiet',
+       '--set', 'training.threads=1', ...settings.set.flatMap((s) => ['--set', s]), ...(job.from ? ['--from', job.from] : [])];
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    p.on('exit', (code, signal) => (code === 0 ? res() : rej(new Error(`${job.dir}: asla run ended with ${signal ?? `exit ${code}`}`))));
+  });
+}
+
+const started = performance.now();
+const load0 = loadavg();
+if (!values.report) {
+  const queue = [...edgeJobs, ...scratchJobs.flatMap((s, i) => [s, transferJobs[i]])];
+  const finished = new Map<string, Promise<void>>();
+  const lanes = Array.from({ length: Math.max(1, Number(values.parallel)) }, async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      const dep = job.from ? finished.get(job.from) : undefined;
+      const p = (async () => {
+        if (dep) await dep; // the edge agent's final network
+        await runJob(job);
+      })();
+      finished.set(job.dir, p);
+      await p.catch(() => undefined);
+    }
+  });
+  await Promise.all(lanes);
+  const failed = (await Promise.allSettled([...finished.values()])).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed.length > 0) fail(failed.map((f) => (f.reason as Error).message).join('; '));
+}
+
+interface EpisodeLine {
+  episode: number;
+  energy: number | null;
+  reachedReference: boolean;
+  fiveSeven?: boolean;
+  ms: { build: number; evaluate: number; train: number; cpu?: number };
 }
 
 interface AgentResult {
@@ -73,111 +171,100 @@ interface AgentResult {
   cpuToSolved: number | null;
   cpuSeconds: number;
   wallSeconds: number;
+  bestPerAtom: number | null;
+  referencePerAtom: number | null;
   /** Mean energy per atom above the reference over the first 10 episodes that evaluated (Extended Data Fig. 2f). */
   meanExcessFirst10: number | null;
   pretrainingCpuSeconds?: number;
   transferredFrom?: string;
 }
 
-function config(name: string, seed: number, n: number, extra: string[]): ProblemConfig {
-  const sets = ['training.threads=1', `run.seed=${seed}`, `run.episodes=${n}`, ...extra, ...values.set!];
-  return validateProblem(applySets(structuredClone(PRESETS[name]), sets), `preset ${name}`);
-}
-
-async function runAgent(dir: string, cfg: ProblemConfig, grainBoundary: boolean, pretraining = 0): Promise<AgentResult> {
-  const cpu0 = cpuSeconds();
-  const wall0 = performance.now();
-  const run = await Run.open({ dir, config: cfg, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
-  let first57: number | null = null;
-  let cpuToSolved: number | null = null;
+/** An agent's figures from its run directory (null when it has not started). */
+function agentResult(job: Job, pretrainingCpuSeconds = 0): AgentResult | null {
+  const log = join(job.dir, 'episodes.jsonl');
+  if (!existsSync(log)) return null;
+  const text = readFileSync(log, 'utf8').trim();
+  const lines: EpisodeLine[] = text === '' ? [] : text.split('\n').map((l) => JSON.parse(l));
+  const ref = existsSync(join(job.dir, 'reference.json')) ? (JSON.parse(readFileSync(join(job.dir, 'reference.json'), 'utf8')).energy as number | null) : null;
+  // atoms per structure: the reference's (template + placed atoms)
+  const refXyz = join(job.dir, 'reference.extxyz');
+  const atoms = existsSync(refXyz) ? Number(readFileSync(refXyz, 'utf8').split('\n', 1)[0]) : NaN;
+  const grainBoundary = job.problem === 'grain-boundary';
+  let cpu = 0, wall = 0, best: number | null = null;
+  let first57: number | null = null, cpuToSolved: number | null = null, firstReference: number | null = null;
   const excess: number[] = [];
-  const ref = run.agent.referenceEnergy;
-  const n = run.agent.atomsPerStructure;
-  try {
-    await run.run({
-      onEpisode: (r) => {
-        if (r.energy !== null && ref !== null && excess.length < 10) excess.push((r.energy - ref) / n);
-        const solved = grainBoundary
-          ? r.reachedReference && first57 === null && builtFiveSevenBoundary(run.agent.structureFromActions(r.actions.map(([c, i0, i1]) => run.agent.encodeAction(c, i0, i1))))
-          : r.reachedReference;
-        if (solved && first57 === null) {
-          first57 = r.episode;
-          cpuToSolved = cpuSeconds() - cpu0 + pretraining;
-        }
-        if (r.episode % 50 === 0) {
-          process.stderr.write(`${dir}: episode ${r.episode}, best ${run.agent.bestEnergy === null ? '-' : (run.agent.bestEnergy / n).toFixed(3)} eV/atom, solved at ${first57 ?? '-'}\n`);
-        }
-      },
-    });
-  } finally {
-    await run.close();
+  for (const r of lines) {
+    cpu += (r.ms.cpu ?? r.ms.build + r.ms.evaluate + r.ms.train) / 1000;
+    wall += (r.ms.build + r.ms.evaluate + r.ms.train) / 1000;
+    if (r.energy !== null) {
+      if (best === null || r.energy < best) best = r.energy;
+      if (ref !== null && excess.length < 10) excess.push((r.energy - ref) / atoms);
+    }
+    if (r.reachedReference && firstReference === null) firstReference = r.episode;
+    if (r.reachedReference && (!grainBoundary || r.fiveSeven) && first57 === null) {
+      first57 = r.episode;
+      cpuToSolved = cpu + pretrainingCpuSeconds;
+    }
   }
   return {
-    dir,
-    seed: cfg.run.seed,
-    episodes: run.agent.episode,
-    firstReference: run.agent.firstReferenceEpisode,
+    dir: job.dir,
+    seed: job.seed,
+    episodes: lines.length,
+    firstReference,
     first57: grainBoundary ? first57 : null,
     cpuToSolved,
-    cpuSeconds: cpuSeconds() - cpu0,
-    wallSeconds: (performance.now() - wall0) / 1000,
+    cpuSeconds: cpu,
+    wallSeconds: wall,
+    bestPerAtom: best === null ? null : best / atoms,
+    referencePerAtom: ref === null ? null : ref / atoms,
     meanExcessFirst10: excess.length ? excess.reduce((a, b) => a + b, 0) / excess.length : null,
+    ...(job.from ? { pretrainingCpuSeconds, transferredFrom: job.from } : {}),
   };
 }
 
 /** The k-th smallest of the solved values with k = ⌈n/2⌉: when half of the group had solved, or null. */
-function half(values: (number | null)[]): number | null {
+function half(values: (number | null)[], n: number): number | null {
   const solved = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
-  const k = Math.ceil(values.length / 2);
+  const k = Math.ceil(n / 2);
   return solved.length >= k ? solved[k - 1] : null;
 }
 
-function summary(results: AgentResult[]) {
-  const cpuHalf = half(results.map((r) => r.cpuToSolved));
+const edge = edgeJobs.map((j) => agentResult(j));
+const scratch = scratchJobs.map((j) => agentResult(j));
+const transferred = transferJobs.map((j, i) => agentResult(j, edge[i]?.cpuSeconds ?? 0));
+const complete = (rs: (AgentResult | null)[], n: number) => rs.filter((r) => r !== null && r.episodes >= n).length;
+
+function summary(results: (AgentResult | null)[]) {
+  const rs = results.filter((r): r is AgentResult => r !== null);
+  const cpuHalf = half(rs.map((r) => r.cpuToSolved), settings.agents);
   return {
-    agents: results.length,
-    solved: results.filter((r) => r.first57 !== null).length,
-    reachedEnergyThreshold: results.filter((r) => r.firstReference !== null).length,
-    episodesToHalf: half(results.map((r) => r.first57)),
+    agents: settings.agents,
+    started: rs.length,
+    finished: complete(rs, settings.episodes),
+    solved: rs.filter((r) => r.first57 !== null).length,
+    reachedEnergyThreshold: rs.filter((r) => r.firstReference !== null).length,
+    episodesToHalf: half(rs.map((r) => r.first57), settings.agents),
     cpuHoursToHalf: cpuHalf === null ? null : cpuHalf / 3600,
-    meanExcessFirst10: results.every((r) => r.meanExcessFirst10 !== null) ? results.reduce((a, r) => a + r.meanExcessFirst10!, 0) / results.length : null,
-    cpuHoursTotal: results.reduce((a, r) => a + r.cpuSeconds + (r.pretrainingCpuSeconds ?? 0), 0) / 3600,
-    results,
+    meanExcessFirst10: rs.length && rs.every((r) => r.meanExcessFirst10 !== null) ? rs.reduce((a, r) => a + r.meanExcessFirst10!, 0) / rs.length : null,
+    cpuHoursTotal: rs.reduce((a, r) => a + r.cpuSeconds + (r.pretrainingCpuSeconds ?? 0), 0) / 3600,
+    results: rs,
   };
 }
 
-const started = performance.now();
-const load0 = loadavg();
-
-// 1. graphene-edge pre-training
-const edge: AgentResult[] = [];
-for (let i = 0; i < agents; i++) {
-  edge.push(await runAgent(join(out, `edge-${i}`), config('graphene-edge', seedBase + i, edgeEpisodes, []), false));
-}
-// 2. grain boundary tabula rasa, 3. grain boundary transferred from edge agent i
-const scratch: AgentResult[] = [];
-const transferred: AgentResult[] = [];
-for (let i = 0; i < agents; i++) {
-  scratch.push(await runAgent(join(out, `scratch-${i}`), config('grain-boundary', seedBase + 100 + i, episodes, []), true));
-  const src = edge[i];
-  const r = await runAgent(join(out, `transfer-${i}`), config('grain-boundary', seedBase + 200 + i, episodes, [`transfer.from=${JSON.stringify(src.dir)}`]), true, src.cpuSeconds);
-  r.pretrainingCpuSeconds = src.cpuSeconds;
-  r.transferredFrom = src.dir;
-  transferred.push(r);
-}
-
+const edgeDone = edge.filter((r): r is AgentResult => r !== null);
 const report = {
   benchmark: 'transfer learning: grain boundary from scratch vs from graphene-edge agents (Tersoff)',
-  settings: { agents, edgeEpisodes, episodes, seedBase, set: values.set, short, out },
+  settings: { ...settings, out },
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '?', loadavgStart: load0, loadavgEnd: loadavg() },
-  wallSeconds: (performance.now() - started) / 1000,
+  wallSecondsThisCall: (performance.now() - started) / 1000,
   edge: {
-    agents: edge.length,
-    solved: edge.filter((r) => r.firstReference !== null).length,
-    episodesToHalf: half(edge.map((r) => r.firstReference)),
-    episodesToAll: edge.every((r) => r.firstReference !== null) ? Math.max(...edge.map((r) => r.firstReference!)) : null,
-    cpuHoursPerAgent: edge.reduce((a, r) => a + r.cpuSeconds, 0) / edge.length / 3600,
-    results: edge,
+    agents: settings.agents,
+    finished: complete(edgeDone, settings.edgeEpisodes),
+    solved: edgeDone.filter((r) => r.firstReference !== null).length,
+    episodesToHalf: half(edgeDone.map((r) => r.firstReference), settings.agents),
+    episodesToAll: edgeDone.length === settings.agents && edgeDone.every((r) => r.firstReference !== null) ? Math.max(...edgeDone.map((r) => r.firstReference!)) : null,
+    cpuHoursPerAgent: edgeDone.length ? edgeDone.reduce((a, r) => a + r.cpuSeconds, 0) / edgeDone.length / 3600 : null,
+    results: edgeDone,
   },
   scratch: summary(scratch),
   transferred: summary(transferred),

@@ -42,7 +42,12 @@ export interface EpisodeRecord {
   bestEnergy: number | null;
   reachedReference: boolean;
   loss: number | null;
-  ms: { build: number; evaluate: number; train: number };
+  /**
+   * Wall milliseconds of the three phases, and `cpu`: this process's CPU milliseconds
+   * (user + system, all threads) over the episode; a calculator's own subprocesses
+   * (xtb, Python) are not in it. Older logs lack `cpu`.
+   */
+  ms: { build: number; evaluate: number; train: number; cpu?: number };
 }
 
 export interface AgentState {
@@ -148,6 +153,7 @@ export class Agent {
 
     // Building phase: place the stoichiometry's atoms one at a time.
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const build = this.newBuild();
     const actions: number[] = [];
     let kinds = '';
@@ -207,6 +213,7 @@ export class Agent {
       }
     }
     const t3 = performance.now();
+    const cpu = process.cpuUsage(cpu0);
 
     this.episode = episode;
     if (energy !== null && (this.bestEnergy === null || energy < this.bestEnergy)) this.bestEnergy = energy;
@@ -229,7 +236,7 @@ export class Agent {
       bestEnergy: this.bestEnergy,
       reachedReference: reached,
       loss,
-      ms: { build: round(t1 - t0), evaluate: round(t2 - t1), train: round(t3 - t2) },
+      ms: { build: round(t1 - t0), evaluate: round(t2 - t1), train: round(t3 - t2), cpu: round((cpu.user + cpu.system) / 1000) },
     };
     structure.info.episode = episode;
     if (energy !== null) structure.info.energy = energy;

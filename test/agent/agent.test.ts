@@ -136,6 +136,8 @@ test('a run resumed after an interruption writes exactly the episodes of an unin
     const strip = (dir: string) =>
       readFileSync(join(root, dir, 'episodes.jsonl'), 'utf8').trim().split('\n').map((l) => {
         const r = JSON.parse(l);
+        // timings: wall ms of the phases and the process's CPU ms, not part of the comparison
+        for (const k of ['build', 'evaluate', 'train', 'cpu']) assert.ok(Number.isFinite(r.ms[k]) && r.ms[k] >= 0, `episode ${r.episode}: ms.${k} = ${r.ms[k]}`);
         delete r.ms;
         return JSON.stringify(r);
       });
