@@ -4,7 +4,7 @@
  * first episode that built the reference (and, for pristine graphene, the first
  * honeycomb at any grid offset), the fraction of agents that built it
  * by given episodes, and the wall time per episode split into build, evaluate
- * and train.
+ * and train (with the agent process's CPU time per episode, `cpu`).
  *
  *   node dist/bench/learning.js [--problem graphene] [--agents 4] [--episodes 2000]
  *        [--parallel 2] [--random-agents 2] [--out bench-runs/learning] [--set key=value ...]
@@ -72,6 +72,9 @@ for (const policy of ['asla', 'random']) {
     const n = lines.length;
     const ms = { build: 0, evaluate: 0, train: 0 };
     for (const r of lines) for (const k of ['build', 'evaluate', 'train'] as const) ms[k] += r.ms[k];
+    // the process's CPU time (ms.cpu), in logs that carry it (older episodes lack it)
+    const withCpu = lines.filter((r) => typeof r.ms.cpu === 'number');
+    const cpu = withCpu.reduce((a, r) => a + r.ms.cpu, 0);
     const atoms = lines[0]?.actions.length + 1;
     return {
       dir: j.dir,
@@ -81,7 +84,7 @@ for (const policy of ['asla', 'random']) {
       episodesRun: n,
       bestEnergyPerAtom: best / atoms,
       referencePerAtom: ref === null ? null : ref / atoms,
-      msPerEpisode: { build: ms.build / n, evaluate: ms.evaluate / n, train: ms.train / n },
+      msPerEpisode: { build: ms.build / n, evaluate: ms.evaluate / n, train: ms.train / n, ...(withCpu.length ? { cpu: cpu / withCpu.length } : {}) },
     };
   });
   if (agents.length === 0) continue;
