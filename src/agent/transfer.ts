@@ -15,10 +15,7 @@
  * problem's gradients have other scales), and so do the replay buffer and
  * the random generator (seeded by the new run's config).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { QNetwork, type QNetworkSpec } from '../nn/index.js';
-import { loadCheckpoint } from '../search/checkpoint.js';
 import { BuildingGrid } from '../grid/index.js';
 import { InputError } from '../util/errors.js';
 import type { Agent } from './agent.js';
@@ -52,30 +49,14 @@ export interface TransferOrigin {
 export const SATURATED_Q = 0.9999;
 export const SATURATION_WARNING = 0.05;
 
+/** A trained network and the config of the run it comes from (read by src/search/transfer-source.ts). */
 export interface SourceNetwork {
+  /** Absolute path of the source run directory. */
   dir: string;
   config: ProblemConfig;
   net: QNetwork;
+  /** Episodes it had been trained for. */
   episode: number;
-}
-
-/** The trained network of a run directory: its checkpoint's network and the run's config. */
-export function loadSourceNetwork(dir: string): SourceNetwork {
-  const abs = resolve(dir);
-  const configPath = join(abs, 'config.json');
-  if (!existsSync(configPath)) throw new InputError('transfer: not a run directory (no config.json)', dir);
-  let config: ProblemConfig;
-  try {
-    config = JSON.parse(readFileSync(configPath, 'utf8')) as ProblemConfig;
-  } catch (e) {
-    throw new InputError(`transfer: cannot parse: ${(e as Error).message.split('\n')[0]}`, configPath);
-  }
-  const cpPath = join(abs, 'checkpoint.json');
-  if (!existsSync(cpPath)) throw new InputError('transfer: the run has no checkpoint.json (no trained network yet)', dir);
-  const body = loadCheckpoint(cpPath, (m) => process.stderr.write(`warning: ${m}\n`)) as { agent?: { episode?: number; network?: unknown } } | null;
-  if (!body?.agent) throw new InputError('transfer: no readable checkpoint', cpPath);
-  if (!body.agent.network) throw new InputError(`transfer: the run used the ${config.run?.policy ?? 'random'} policy and has no network`, dir);
-  return { dir: abs, config, net: QNetwork.deserialize(body.agent.network), episode: body.agent.episode ?? 0 };
 }
 
 /**
@@ -134,12 +115,11 @@ export function gridSpacing(config: ProblemConfig): [number, number] {
 }
 
 /**
- * Loads `fromDir`'s trained network into a new run's agent (weights only; the
- * agent's Adam state stays fresh). Returns the origin to record in the run.
+ * Loads a source run's trained network into a new run's agent (weights only;
+ * the agent's Adam state stays fresh). Returns the origin to record in the run.
  */
-export function applyTransfer(agent: Agent, fromDir: string, warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`)): TransferOrigin {
+export function applyTransfer(agent: Agent, src: SourceNetwork, warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`)): TransferOrigin {
   if (!agent.net) throw new InputError('transfer: this run uses the random policy, which has no network to start from');
-  const src = loadSourceNetwork(fromDir);
   const sourceSpecies = Object.keys(src.config.stoichiometry ?? {});
   const targetSpecies = Object.keys(agent.config.stoichiometry);
   // a tap must cover the same distance: compare the grids' spacings

@@ -1,12 +1,13 @@
 /**
  * `asla ensemble PROBLEM|CONFIG --agents N [--parallel P] [--out DIR] [--episodes E]
- *                [--seed-base S] [--set k=v ...] [--resume]`
+ *                [--seed-base S] [--set k=v ...] [--from RUN_DIR|ENSEMBLE_DIR] [--resume]`
  * `asla ensemble --resume DIR [--parallel P] [--agents N] [--episodes E]`
  *
  * N independent agents, P at a time as child processes, with one combined
  * progress display (a line per agent on a terminal, periodic plain lines
  * otherwise). With --resume, unfinished agents continue from their checkpoints;
  * --resume with PROBLEM starts the ensemble when DIR does not hold one yet.
+ * --from: transfer learning; from an ensemble, agent i starts from its agent i.
  */
 import { intFlag, parseFlags } from './args.js';
 import { existsSync, statSync } from 'node:fs';
@@ -19,6 +20,7 @@ import {
   createEnsemble,
   readEnsembleConfig,
   readManifest,
+  resolveTransferSource,
   runEnsemble,
   writeManifest,
   type AgentSlot,
@@ -27,7 +29,7 @@ import {
 import { InputError } from '../util/errors.js';
 
 export const ENSEMBLE_USAGE = `usage: asla ensemble PROBLEM|CONFIG --agents N [--parallel P] [--out DIR] [--episodes E]
-                     [--seed-base S] [--set key=value ...] [--resume]
+                     [--seed-base S] [--set key=value ...] [--from RUN_DIR|ENSEMBLE_DIR] [--resume]
        asla ensemble --resume DIR [--parallel P] [--agents N] [--episodes E]`;
 
 export async function cmdEnsemble(args: string[]): Promise<number> {
@@ -42,6 +44,7 @@ export async function cmdEnsemble(args: string[]): Promise<number> {
       episodes: { type: 'string' },
       'seed-base': { type: 'string' },
       set: { type: 'string', multiple: true },
+      from: { type: 'string' },
       resume: { type: 'boolean' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -71,7 +74,10 @@ export async function cmdEnsemble(args: string[]): Promise<number> {
     manifest = readManifest(dir);
     if (manifest.kind !== 'local') throw new InputError(`is a ${manifest.kind} ensemble: use 'asla ${manifest.kind} ...'`, dir);
     if (sets.length > 0 || seedBase !== undefined) throw new InputError('--set and --seed-base apply to a new ensemble only (see its problem.json)');
+    if (values.from !== undefined) throw new InputError('--from applies to a new ensemble only (see its ensemble.json)', '--from');
     if (agents !== undefined && agents < manifest.agents) throw new InputError(`the ensemble has ${manifest.agents} agents; --agents may only add more`, '--agents');
+    // added agents transfer like the others: from an ensemble, each needs its own source agent
+    if (agents !== undefined && agents > manifest.agents && manifest.from?.perAgent) resolveTransferSource(manifest.from.dir, agents);
     manifest.agents = agents ?? manifest.agents;
     manifest.episodes = episodes ?? manifest.episodes;
     manifest.sessions.push({ time: new Date().toISOString(), command });
@@ -82,7 +88,7 @@ export async function cmdEnsemble(args: string[]): Promise<number> {
     }
     if (agents === undefined) throw new InputError('missing --agents N');
     dir = target as string;
-    manifest = createEnsemble(dir, { kind: 'local', problem, sets, agents, episodes, seedBase, command }).manifest;
+    manifest = createEnsemble(dir, { kind: 'local', problem, sets, agents, episodes, seedBase, command, from: values.from as string | undefined }).manifest;
   }
   const config = readEnsembleConfig(dir);
   const threads = config.training.threads;

@@ -1,6 +1,7 @@
 /**
  * `asla slurm submit PROBLEM|CONFIG --agents N [--partition P] [--time T] [--cpus-per-task C]
- *                    [--episodes E] [--out DIR] [--seed-base S] [--set k=v ...] [--dry-run]`
+ *                    [--episodes E] [--out DIR] [--seed-base S] [--set k=v ...]
+ *                    [--from RUN_DIR|ENSEMBLE_DIR] [--dry-run]`
  * `asla slurm submit --resume DIR [--dry-run]`   resubmits the unfinished agents
  * `asla slurm status DIR [--json]`
  */
@@ -13,7 +14,8 @@ import { slurmStatus, submitArray, unfinishedAgents, type SlurmOptions } from '.
 import { InputError } from '../util/errors.js';
 
 export const SLURM_USAGE = `usage: asla slurm submit PROBLEM|CONFIG --agents N [--partition P] [--time T] [--cpus-per-task C]
-                         [--episodes E] [--out DIR] [--seed-base S] [--set key=value ...] [--dry-run]
+                         [--episodes E] [--out DIR] [--seed-base S] [--set key=value ...]
+                         [--from RUN_DIR|ENSEMBLE_DIR] [--dry-run]
        asla slurm submit --resume DIR [--partition P] [--time T] [--cpus-per-task C] [--dry-run]
        asla slurm status DIR [--json]`;
 
@@ -50,6 +52,7 @@ async function submit(args: string[]): Promise<number> {
     out: { type: 'string' },
     'seed-base': { type: 'string' },
     set: { type: 'string', multiple: true },
+    from: { type: 'string' },
     resume: { type: 'string' },
     'dry-run': { type: 'boolean' },
   });
@@ -61,7 +64,7 @@ async function submit(args: string[]): Promise<number> {
   let indices: number[];
   if (values.resume !== undefined) {
     if (positionals.length > 0) throw new InputError('give either PROBLEM or --resume DIR, not both');
-    for (const f of ['agents', 'episodes', 'out', 'seed-base', 'set'] as const) {
+    for (const f of ['agents', 'episodes', 'out', 'seed-base', 'set', 'from'] as const) {
       if (values[f] !== undefined) throw new InputError(`--${f} applies to a new ensemble only`);
     }
     dir = values.resume as string;
@@ -90,6 +93,7 @@ async function submit(args: string[]): Promise<number> {
       episodes: intFlag(values.episodes, '--episodes', 0),
       seedBase: intFlag(values['seed-base'], '--seed-base', 0),
       command,
+      from: values.from as string | undefined,
     }).manifest;
     indices = Array.from({ length: agents }, (_, i) => i);
   }

@@ -21,6 +21,7 @@ import { validateProblem, type ProblemConfig } from '../agent/problem.js';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from './checkpoint.js';
 import { resolveProblem } from '../agent/config-file.js';
+import { loadSourceNetwork } from './transfer-source.js';
 
 export const ENSEMBLE_FORMAT = 'asla-ensemble';
 export const ENSEMBLE_VERSION = 1;
@@ -47,6 +48,12 @@ export interface EnsembleManifest {
   sessions: { time: string; command: string[] }[];
   /** SLURM submissions (kind 'slurm'). */
   slurm?: SlurmRecord;
+  /**
+   * Transfer learning (--from; src/agent/transfer.ts): every agent starts from the
+   * trained network of one run, or (perAgent, when --from names an ensemble) agent i
+   * from that ensemble's agent i, so the transferred agents stay independent.
+   */
+  from?: { dir: string; perAgent: boolean };
 }
 
 export interface SlurmRecord {
@@ -67,6 +74,28 @@ export function agentDirName(index: number): string {
 
 export function atomsOf(config: ProblemConfig): number {
   return config.template.length + Object.values(config.stoichiometry).reduce((a, b) => a + b, 0);
+}
+
+/** The run directory whose network agent `index` starts from, or null (tabula rasa). */
+export function transferSource(m: EnsembleManifest, index: number): string | null {
+  if (!m.from) return null;
+  return m.from.perAgent ? join(m.from.dir, agentDirName(index)) : m.from.dir;
+}
+
+/**
+ * A --from source for agents 0 … agents−1: an ensemble directory (agent i from its
+ * agent i; it needs that many agents) or one run directory, each source with a
+ * trained network now. A one-line InputError otherwise.
+ */
+export function resolveTransferSource(from: string, agents: number): { dir: string; perAgent: boolean } {
+  const dir = resolve(from);
+  const perAgent = existsSync(join(dir, 'ensemble.json'));
+  if (perAgent) {
+    const source = readManifest(dir);
+    if (source.agents < agents) throw new InputError(`the ensemble has ${source.agents} agents, and agent i starts from its agent i: ${agents} needed`, '--from');
+  }
+  for (let i = 0; i < (perAgent ? agents : 1); i++) loadSourceNetwork(perAgent ? join(dir, agentDirName(i)) : dir);
+  return { dir, perAgent };
 }
 
 export function readManifest(dir: string): EnsembleManifest {
@@ -102,10 +131,12 @@ export function readEnsembleConfig(dir: string): ProblemConfig {
  */
 export function createEnsemble(
   dir: string,
-  opts: { kind: 'local' | 'slurm'; problem: string; sets: string[]; agents: number; episodes?: number; seedBase?: number; command: string[] },
+  opts: { kind: 'local' | 'slurm'; problem: string; sets: string[]; agents: number; episodes?: number; seedBase?: number; command: string[]; from?: string },
 ): { manifest: EnsembleManifest; config: ProblemConfig } {
   if (existsSync(join(dir, 'ensemble.json'))) throw new InputError('already holds an ensemble: use --resume, or another --out', dir);
   const base = resolveProblem(opts.problem, opts.sets);
+  if (opts.from !== undefined && base.transfer?.from) throw new InputError('give --from or transfer.from, not both', '--from');
+  const from = opts.from === undefined ? undefined : resolveTransferSource(opts.from, opts.agents);
   const episodes = opts.episodes ?? base.run.episodes;
   const seedBase = opts.seedBase ?? base.run.seed;
   const config = validateProblem({ ...base, run: { ...base.run, episodes, seed: seedBase } }, opts.problem);
@@ -123,6 +154,7 @@ export function createEnsemble(
     seedBase,
     config: 'problem.json',
     sessions: [{ time: new Date().toISOString(), command: opts.command }],
+    ...(from ? { from } : {}),
   };
   writeManifest(dir, manifest);
   return { manifest, config };
@@ -132,7 +164,9 @@ export function createEnsemble(
 export function agentRunArgs(dir: string, m: EnsembleManifest, index: number): string[] {
   const agentDir = join(resolve(dir), agentDirName(index));
   if (existsSync(join(agentDir, 'config.json'))) return ['run', '--resume', agentDir, '--episodes', String(m.episodes), '--quiet'];
-  return ['run', join(resolve(dir), 'problem.json'), '--seed', String(m.seedBase + index), '--episodes', String(m.episodes), '--out', agentDir, '--quiet'];
+  const source = transferSource(m, index);
+  return ['run', join(resolve(dir), 'problem.json'), '--seed', String(m.seedBase + index), '--episodes', String(m.episodes), '--out', agentDir, '--quiet',
+    ...(source ? ['--from', source] : [])];
 }
 
 /** True when the agent's run has ended with at least `episodes` episodes (its summary.json says so). */

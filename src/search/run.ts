@@ -30,6 +30,7 @@ import { appendNetworkSnapshot, SNAPSHOT_FILE, snapshotDue } from './snapshots.j
 import { COMMON } from '../agent/presets.js';
 import { mergeConfig } from '../agent/problem.js';
 import { applyTransfer, type TransferOrigin } from '../agent/transfer.js';
+import { loadSourceNetwork } from './transfer-source.js';
 
 export interface RunOptions {
   dir: string;
@@ -145,7 +146,7 @@ export class Run {
       if (config.transfer?.from) {
         // transfer learning (paper Section III): another run's trained weights, fresh Adam state; the origin goes into config.json
         try {
-          origin = applyTransfer(agent, config.transfer.from);
+          origin = applyTransfer(agent, loadSourceNetwork(config.transfer.from));
         } catch (e) {
           await calculator.close?.();
           throw e;

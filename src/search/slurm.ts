@@ -53,6 +53,8 @@ export function arraySpec(indices: number[]): string {
 export function sbatchScript(dir: string, m: EnsembleManifest, opts: SlurmOptions, indices: number[], node = process.execPath, script = MAIN_SCRIPT): string {
   const abs = resolve(dir);
   const q = shellQuote;
+  // transfer learning: agent i from the source ensemble's agent i, or every agent from one run
+  const from = !m.from ? '' : m.from.perAgent ? ` --from ${q(m.from.dir)}/agent-$(printf %03d "$i")` : ` --from ${q(m.from.dir)}`;
   const lines = [
     '#!/bin/bash',
     `#SBATCH --job-name=${q(`asla-${m.name}`)}`,
@@ -76,7 +78,7 @@ export function sbatchScript(dir: string, m: EnsembleManifest, opts: SlurmOption
     'if [ -f "$dir/config.json" ]; then',
     `  exec "$node" ${q(script)} run --resume "$dir" --episodes ${m.episodes} --quiet`,
     'else',
-    `  exec "$node" ${q(script)} run ${q(join(abs, 'problem.json'))} --seed $((${m.seedBase} + i)) --episodes ${m.episodes} --out "$dir" --quiet`,
+    `  exec "$node" ${q(script)} run ${q(join(abs, 'problem.json'))} --seed $((${m.seedBase} + i)) --episodes ${m.episodes} --out "$dir" --quiet${from}`,
     'fi',
     '',
   );
