@@ -183,8 +183,9 @@ interface AgentResult {
 function agentResult(job: Job, pretrainingCpuSeconds = 0): AgentResult | null {
   const log = join(job.dir, 'episodes.jsonl');
   if (!existsSync(log)) return null;
-  const text = readFileSync(log, 'utf8').trim();
-  const lines: EpisodeLine[] = text === '' ? [] : text.split('\n').map((l) => JSON.parse(l));
+  // complete lines only: while an agent runs, its last line may be half written
+  const text = readFileSync(log, 'utf8');
+  const lines: EpisodeLine[] = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
   const ref = existsSync(join(job.dir, 'reference.json')) ? (JSON.parse(readFileSync(join(job.dir, 'reference.json'), 'utf8')).energy as number | null) : null;
   // atoms per structure: the reference's (template + placed atoms)
   const refXyz = join(job.dir, 'reference.extxyz');
