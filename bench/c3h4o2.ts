@@ -23,11 +23,11 @@
  * the same molecule and between different ones.
  */
 import { parseExtxyz } from '../src/structure/extxyz.js';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { exitOnFailures, inLanes, runAgentProcess } from './agent-processes.js';
 import { C3H4O2, C3H4O2_MOTIFS } from '../src/agent/presets-molecules.js';
 import { BuildingGrid } from '../src/grid/index.js';
 import { Atoms } from '../src/structure/atoms.js';
@@ -53,7 +53,6 @@ const { values } = parseArgs({
 });
 
 const here = fileURLToPath(import.meta.url);
-const cli = resolve(here, '../../src/cli/main.js');
 const fixtures = resolve(here, '../../../fixtures/molecules');
 
 if (values.bob) {
@@ -76,25 +75,15 @@ async function runBenchmark(): Promise<void> {
     for (const group of groups) jobs.push({ dir: join(values.out!, group, `agent-${String(i).padStart(3, '0')}`), group, seed: seedBase + i });
   }
 
-  const runJob = (job: (typeof jobs)[number]): Promise<void> => {
-    const motif = job.group === 'plain' ? [] : ['--set', `motif=${JSON.stringify(motifOf(job.group))}`];
-    const args = existsSync(join(job.dir, 'config.json'))
-      ? [cli, 'run', '--resume', job.dir, '--episodes', String(episodes), '--quiet']
-      : [cli, 'run', 'c3h4o2', '--out', job.dir, '--seed', String(job.seed), '--episodes', String(episodes), '--quiet', ...motif,
-         ...values.set!.flatMap((s) => ['--set', s])];
-    return new Promise((res, rej) => {
-      const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-      p.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${job.dir}: exit ${code}`))));
-    });
-  };
-
-  const queue = values.report ? [] : [...jobs];
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Number(values.parallel) }, async () => {
-      for (let job = queue.shift(); job; job = queue.shift()) await runJob(job);
-    }),
+  const failures = await inLanes(values.report ? [] : jobs, Number(values.parallel), (job) =>
+    runAgentProcess(job.dir, episodes, [
+      'c3h4o2', '--seed', String(job.seed),
+      ...(job.group === 'plain' ? [] : ['--set', `motif=${JSON.stringify(motifOf(job.group))}`]),
+      ...values.set!.flatMap((s) => ['--set', s]),
+    ]),
   );
+  exitOnFailures('bench/c3h4o2', failures);
   const wall = (performance.now() - started) / 1000;
 
   const result: Record<string, unknown> = {

@@ -13,11 +13,10 @@
  * interrupted benchmark resumes where it stopped (--resume is passed when the
  * directory exists).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { exitOnFailures, inLanes, runAgentProcess } from './agent-processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,31 +32,17 @@ const { values } = parseArgs({
   },
 });
 
-const cli = resolve(fileURLToPath(import.meta.url), '../../src/cli/main.js');
 const episodes = Number(values.episodes);
 const seedBase = Number(values['seed-base']);
 const jobs: { dir: string; policy: string; seed: number }[] = [];
 for (let i = 0; i < Number(values.agents); i++) jobs.push({ dir: join(values.out!, `asla-${i}`), policy: 'asla', seed: seedBase + i });
 for (let i = 0; i < Number(values['random-agents']); i++) jobs.push({ dir: join(values.out!, `random-${i}`), policy: 'random', seed: seedBase + 1000 + i });
 
-function runJob(job: (typeof jobs)[number]): Promise<void> {
-  const args = existsSync(join(job.dir, 'config.json'))
-    ? [cli, 'run', '--resume', job.dir, '--episodes', String(episodes), '--quiet']
-    : [cli, 'run', values.problem!, '--out', job.dir, '--seed', String(job.seed), '--policy', job.policy, '--episodes', String(episodes), '--quiet',
-       ...values.set!.flatMap((s) => ['--set', s])];
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    p.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${job.dir}: exit ${code}`))));
-  });
-}
-
-const queue = [...jobs];
 const started = performance.now();
-await Promise.all(
-  Array.from({ length: Number(values.parallel) }, async () => {
-    for (let job = queue.shift(); job; job = queue.shift()) await runJob(job);
-  }),
+const failures = await inLanes(jobs, Number(values.parallel), (job) =>
+  runAgentProcess(job.dir, episodes, [values.problem!, '--seed', String(job.seed), '--policy', job.policy, ...values.set!.flatMap((s) => ['--set', s])]),
 );
+exitOnFailures('bench/learning', failures);
 
 const milestones = values.milestones!.split(',').map(Number);
 const result: Record<string, unknown> = { problem: values.problem, episodes, wallSeconds: Math.round(performance.now() - started) / 1000, sets: values.set };

@@ -38,12 +38,11 @@
  * from the calculator (Tersoff here, GPAW there). Logs written before `ms.cpu`
  * existed fall back to wall time (build + evaluate + train). Prints JSON.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { exitOnFailures, inLanes, runAgentProcess } from './agent-processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -118,37 +117,25 @@ for (let i = 0; i < settings.agents; i++) {
   transferJobs.push({ dir: join(out, `transfer-${i}`), problem: 'grain-boundary', seed: settings.seedBase + 200 + i, episodes: settings.episodes, from: edgeJobs[i].dir });
 }
 
-const cli = resolve(fileURLToPath(import.meta.url), '../../src/cli/main.js');
-function runJob(job: Job): Promise<void> {
-  const args = existsSync(join(job.dir, 'config.json'))
-    ? [cli, 'run', '--resume', job.dir, '--episodes', String(job.episodes), '--quiet']
-    : [cli, 'run', job.problem, '--out', job.dir, '--seed', String(job.seed), '--episodes', String(job.episodes), '--quiet',
-       '--set', 'training.threads=1', ...settings.set.flatMap((s) => ['--set', s]), ...(job.from ? ['--from', job.from] : [])];
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    p.on('exit', (code, signal) => (code === 0 ? res() : rej(new Error(`${job.dir}: asla run ended with ${signal ?? `exit ${code}`}`))));
-  });
-}
-
 const started = performance.now();
 const load0 = loadavg();
 if (!values.report) {
   const queue = [...edgeJobs, ...scratchJobs.flatMap((s, i) => [s, transferJobs[i]])];
+  // a transferred agent starts from its edge agent's final network: it waits for that job
   const finished = new Map<string, Promise<void>>();
-  const lanes = Array.from({ length: Math.max(1, Number(values.parallel)) }, async () => {
-    for (let job = queue.shift(); job; job = queue.shift()) {
-      const dep = job.from ? finished.get(job.from) : undefined;
-      const p = (async () => {
-        if (dep) await dep; // the edge agent's final network
-        await runJob(job);
-      })();
-      finished.set(job.dir, p);
-      await p.catch(() => undefined);
-    }
+  const failures = await inLanes(queue, Number(values.parallel), (job) => {
+    const dep = job.from ? finished.get(job.from) : undefined;
+    const done = (async () => {
+      if (dep) await dep;
+      await runAgentProcess(job.dir, job.episodes, [
+        job.problem, '--seed', String(job.seed), '--set', 'training.threads=1',
+        ...settings.set.flatMap((s) => ['--set', s]), ...(job.from ? ['--from', job.from] : []),
+      ]);
+    })();
+    finished.set(job.dir, done);
+    return done;
   });
-  await Promise.all(lanes);
-  const failed = (await Promise.allSettled([...finished.values()])).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed.length > 0) fail(failed.map((f) => (f.reason as Error).message).join('; '));
+  exitOnFailures('bench/transfer', failures);
 }
 
 interface EpisodeLine {
