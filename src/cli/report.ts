@@ -6,8 +6,9 @@
  * (e.g. other policies or settings for comparison).
  */
 import { parseFlags } from './args.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import { writeReport } from '../report/report.js';
 import { validateStats } from '../report/plots.js';
 import type { EnsembleStats } from '../search/stats.js';
@@ -28,13 +29,7 @@ export async function cmdReport(args: string[]): Promise<number> {
   if (values.stats !== undefined) {
     const path = values.stats as string;
     if (!existsSync(path)) throw new InputError('no such file', path);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new InputError(`cannot parse: ${(e as Error).message.split('\n')[0]}`, path);
-    }
-    stats = validateStats(raw, path);
+    stats = validateStats(readJsonFile(path), path);
   }
   const r = await writeReport(positionals[0], { out: values.out as string | undefined, episodes, stats });
   process.stdout.write(`${r.html} (${r.pictures.length} pictures; builds of episodes ${r.episodes.join(', ') || 'none'})\n`);

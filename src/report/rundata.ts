@@ -15,6 +15,7 @@ import type { QNetwork } from '../nn/index.js';
 import type { Atoms } from '../structure/atoms.js';
 import { readExtxyz } from '../structure/extxyz.js';
 import { InputError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import type { BuildStep, PictureContext } from './pictures.js';
 import { nearestNetworkSnapshot, type NetworkSnapshot } from '../search/snapshots.js';
 
@@ -36,12 +37,7 @@ export function agentDirs(dir: string): string[] {
 
 export function readRunConfig(dir: string): ProblemConfig {
   const path = join(dir, 'config.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new InputError(`cannot parse: ${(e as Error).message.split('\n')[0]}`, path);
-  }
+  const raw = readJsonFile(path);
   try {
     return validateProblem(raw, path);
   } catch (e) {

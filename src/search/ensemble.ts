@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateProblem, type ProblemConfig } from '../agent/problem.js';
 import { InputError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import { writeFileAtomic } from './checkpoint.js';
 import { resolveProblem } from '../agent/config-file.js';
 import { loadSourceNetwork } from './transfer-source.js';
@@ -101,12 +102,7 @@ export function resolveTransferSource(from: string, agents: number): { dir: stri
 export function readManifest(dir: string): EnsembleManifest {
   const path = join(dir, 'ensemble.json');
   if (!existsSync(path)) throw new InputError('not an ensemble directory (no ensemble.json)', dir);
-  let m: EnsembleManifest;
-  try {
-    m = JSON.parse(readFileSync(path, 'utf8')) as EnsembleManifest;
-  } catch (e) {
-    throw new InputError(`cannot read JSON: ${(e as Error).message.split('\n')[0]}`, path);
-  }
+  const m = readJsonFile(path) as EnsembleManifest;
   if (m.format !== ENSEMBLE_FORMAT) throw new InputError(`field format: expected '${ENSEMBLE_FORMAT}'`, path);
   if (m.version !== ENSEMBLE_VERSION) throw new InputError(`field version: ${m.version}, this asla reads ${ENSEMBLE_VERSION}`, path);
   for (const k of ['agents', 'episodes', 'seedBase'] as const) {

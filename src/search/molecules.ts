@@ -34,6 +34,7 @@ import { bondGraph } from '../structure/bonds.js';
 import { parseExtxyz } from '../structure/extxyz.js';
 import { canonicalSmiles, OpenBabelError, splitMolecules } from '../structure/molecules.js';
 import { InputError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import { findRunDirs } from './stats.js';
 
 export interface MoleculeName {
@@ -133,12 +134,7 @@ export function readBuilds(dir: string, all = false): { builds: Build[]; episode
   const logPath = join(dir, 'episodes.jsonl');
   const structuresPath = join(dir, 'structures.extxyz');
   if (!existsSync(configPath)) throw new InputError('not a run directory (no config.json)', dir);
-  let config: Record<string, unknown>;
-  try {
-    config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new InputError(`cannot read JSON: ${(e as Error).message.split('\n')[0]}`, configPath);
-  }
+  const config = readJsonFile(configPath) as Record<string, unknown> | null;
   const motif = config?.motif ?? null;
   if (!existsSync(logPath)) return { builds: [], episodes: 0, counted: 0, failed: 0, motif };
   const lines = readFileSync(logPath, 'utf8').split('\n');

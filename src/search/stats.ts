@@ -33,6 +33,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 
 /** z for a two-sided 95% interval. */
 export const Z95 = 1.959963984540054;
@@ -158,14 +159,6 @@ export function findRunDirs(dir: string): string[] {
   return runs;
 }
 
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new InputError(`cannot read JSON: ${(e as Error).message.split('\n')[0]}`, path);
-  }
-}
-
 function field<T>(obj: unknown, path: string[], check: (v: unknown) => boolean, file: string): T {
   let v: unknown = obj;
   for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
@@ -184,7 +177,7 @@ const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 export function readRunDir(dir: string): AgentLog {
   const configPath = join(dir, 'config.json');
   if (!existsSync(configPath)) throw new InputError('not a run directory (no config.json)', dir);
-  const config = readJson(configPath);
+  const config = readJsonFile(configPath);
   const template = field<unknown[]>(config, ['template'], Array.isArray, configPath);
   const stoich = field<Record<string, unknown>>(config, ['stoichiometry'], (v) => v !== null && typeof v === 'object', configPath);
   let atoms = template.length;
@@ -201,7 +194,7 @@ export function readRunDir(dir: string): AgentLog {
   let referenceEnergy: number | null = null;
   const refPath = join(dir, 'reference.json');
   if (existsSync(refPath)) {
-    const ref = readJson(refPath) as { energy?: unknown };
+    const ref = readJsonFile(refPath) as { energy?: unknown };
     if (ref === null || typeof ref !== 'object' || (ref.energy !== null && !isNum(ref.energy))) {
       throw new InputError('field energy: must be a number or null', refPath);
     }

@@ -3,12 +3,13 @@
  * checkpoint of another run directory, read with the checkpoint format's own
  * checks (checksum, fallback to the previous checkpoint).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ProblemConfig } from '../agent/problem.js';
 import type { SourceNetwork } from '../agent/transfer.js';
 import { QNetwork } from '../nn/index.js';
 import { InputError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import { loadCheckpoint } from './checkpoint.js';
 
 /** The trained network of a run directory: its checkpoint's network and the run's config. */
@@ -16,12 +17,7 @@ export function loadSourceNetwork(dir: string): SourceNetwork {
   const abs = resolve(dir);
   const configPath = join(abs, 'config.json');
   if (!existsSync(configPath)) throw new InputError('transfer: not a run directory (no config.json)', dir);
-  let config: ProblemConfig;
-  try {
-    config = JSON.parse(readFileSync(configPath, 'utf8')) as ProblemConfig;
-  } catch (e) {
-    throw new InputError(`transfer: cannot parse: ${(e as Error).message.split('\n')[0]}`, configPath);
-  }
+  const config = readJsonFile(configPath) as ProblemConfig;
   const cpPath = join(abs, 'checkpoint.json');
   if (!existsSync(cpPath)) throw new InputError('transfer: the run has no checkpoint.json (no trained network yet)', dir);
   const body = loadCheckpoint(cpPath, (m) => process.stderr.write(`warning: ${m}\n`)) as { agent?: { episode?: number; network?: unknown } } | null;
