@@ -38,10 +38,11 @@
  * from the calculator (Tersoff here, GPAW there). Logs written before `ms.cpu`
  * existed fall back to wall time (build + evaluate + train). Prints JSON.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../src/search/checkpoint.js';
 import { exitOnFailures, inLanes, runAgentProcess } from './agent-processes.js';
 
 const { values } = parseArgs({
@@ -96,8 +97,7 @@ if (existsSync(settingsFile)) {
   if (values.report) fail(`${settingsFile} not found: nothing to report`);
   settings = { agents: 4, edgeEpisodes: 700, episodes: 3000, seedBase: 1, set: [], ...given };
   mkdirSync(out, { recursive: true });
-  writeFileSync(settingsFile + '.tmp', JSON.stringify(settings, null, 2) + '\n');
-  renameSync(settingsFile + '.tmp', settingsFile);
+  writeFileAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
 }
 
 interface Job {
