@@ -3,12 +3,13 @@
  * agent is its own `asla run` process in its own directory, resumed when the
  * directory already holds a run, so a benchmark stopped at any moment (a
  * session's or a cluster job's time limit) continues where it stopped when
- * started again with the same output directory.
+ * started again with the same output directory; and reading the agents' logs.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EpisodeRecord } from '../src/agent/agent.js';
 
 const CLI = resolve(fileURLToPath(import.meta.url), '../../src/cli/main.js');
 
@@ -46,6 +47,18 @@ export async function inLanes<T>(jobs: readonly T[], parallel: number, run: (job
     }),
   );
   return failures;
+}
+
+/**
+ * An agent's episode log (its run directory's episodes.jsonl), complete lines
+ * only: while the agent runs, its last line may be half written. [] before
+ * the agent has started.
+ */
+export function readEpisodeLog(dir: string): EpisodeRecord[] {
+  const path = join(dir, 'episodes.jsonl');
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as EpisodeRecord);
 }
 
 /** Ends the benchmark with one line per failed agent and exit 1 (nothing when none failed). */

@@ -27,7 +27,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { exitOnFailures, inLanes, runAgentProcess } from './agent-processes.js';
+import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
 import { C3H4O2, C3H4O2_MOTIFS } from '../src/agent/presets-molecules.js';
 import { BuildingGrid } from '../src/grid/index.js';
 import { Atoms } from '../src/structure/atoms.js';
@@ -135,9 +135,7 @@ function motifOf(group: string) {
 function meanTimes(dirs: string[]): { build: number; evaluate: number; train: number; episodes: number } {
   let b = 0, e = 0, t = 0, n = 0;
   for (const dir of dirs) {
-    for (const line of readFileSync(join(dir, 'episodes.jsonl'), 'utf8').split('\n')) {
-      if (!line) continue;
-      const r = JSON.parse(line) as { ms: { build: number; evaluate: number; train: number } };
+    for (const r of readEpisodeLog(dir)) {
       b += r.ms.build;
       e += r.ms.evaluate;
       t += r.ms.train;

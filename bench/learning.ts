@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exitOnFailures, inLanes, runAgentProcess } from './agent-processes.js';
+import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,18 +48,18 @@ const milestones = values.milestones!.split(',').map(Number);
 const result: Record<string, unknown> = { problem: values.problem, episodes, wallSeconds: Math.round(performance.now() - started) / 1000, sets: values.set };
 for (const policy of ['asla', 'random']) {
   const agents = jobs.filter((j) => j.policy === policy).map((j) => {
-    const lines = readFileSync(join(j.dir, 'episodes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readEpisodeLog(j.dir);
     const ref = JSON.parse(readFileSync(join(j.dir, 'reference.json'), 'utf8')).energy as number | null;
     const first = lines.find((r) => r.reachedReference)?.episode ?? null;
     // pristine graphene: the first honeycomb at any grid offset (builtHoneycomb), which may snap worse than the reference
     const firstHoneycomb = lines.find((r) => r.honeycomb)?.episode ?? null;
-    const best = Math.min(...lines.filter((r) => r.energy !== null).map((r) => r.energy));
+    const best = Math.min(...lines.flatMap((r) => (r.energy === null ? [] : [r.energy])));
     const n = lines.length;
     const ms = { build: 0, evaluate: 0, train: 0 };
     for (const r of lines) for (const k of ['build', 'evaluate', 'train'] as const) ms[k] += r.ms[k];
     // the process's CPU time (ms.cpu), in logs that carry it (older episodes lack it)
     const withCpu = lines.filter((r) => typeof r.ms.cpu === 'number');
-    const cpu = withCpu.reduce((a, r) => a + r.ms.cpu, 0);
+    const cpu = withCpu.reduce((a, r) => a + (r.ms.cpu ?? 0), 0);
     const atoms = lines[0]?.actions.length + 1;
     return {
       dir: j.dir,

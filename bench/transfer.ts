@@ -43,7 +43,8 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/search/checkpoint.js';
-import { exitOnFailures, inLanes, runAgentProcess } from './agent-processes.js';
+import { readJsonFile } from '../src/util/json-file.js';
+import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -87,7 +88,7 @@ for (const [k, v] of Object.entries(given)) {
 }
 let settings: Settings;
 if (existsSync(settingsFile)) {
-  settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as Settings;
+  settings = readJsonFile(settingsFile) as Settings;
   for (const [k, v] of Object.entries(given)) {
     if (JSON.stringify(v) !== JSON.stringify(settings[k as keyof Settings])) {
       fail(`${out} was started with ${k} = ${JSON.stringify(settings[k as keyof Settings])}, not ${JSON.stringify(v)}; give the same settings or another --out`);
@@ -138,14 +139,6 @@ if (!values.report) {
   exitOnFailures('bench/transfer', failures);
 }
 
-interface EpisodeLine {
-  episode: number;
-  energy: number | null;
-  reachedReference: boolean;
-  fiveSeven?: boolean;
-  ms: { build: number; evaluate: number; train: number; cpu?: number };
-}
-
 interface AgentResult {
   dir: string;
   seed: number;
@@ -168,11 +161,8 @@ interface AgentResult {
 
 /** An agent's figures from its run directory (null when it has not started). */
 function agentResult(job: Job, pretrainingCpuSeconds = 0): AgentResult | null {
-  const log = join(job.dir, 'episodes.jsonl');
-  if (!existsSync(log)) return null;
-  // complete lines only: while an agent runs, its last line may be half written
-  const text = readFileSync(log, 'utf8');
-  const lines: EpisodeLine[] = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  if (!existsSync(join(job.dir, 'episodes.jsonl'))) return null;
+  const lines = readEpisodeLog(job.dir);
   const ref = existsSync(join(job.dir, 'reference.json')) ? (JSON.parse(readFileSync(join(job.dir, 'reference.json'), 'utf8')).energy as number | null) : null;
   // atoms per structure: the reference's (template + placed atoms)
   const refXyz = join(job.dir, 'reference.extxyz');
