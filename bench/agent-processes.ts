@@ -15,12 +15,13 @@ const CLI = resolve(fileURLToPath(import.meta.url), '../../src/cli/main.js');
 
 /**
  * Runs one agent to `episodes` episodes in `dir`: `asla run --resume dir` when
- * it holds a run (config.json), else `asla run START… --out dir`.
+ * it holds a run (config.json), else `asla run START… --out dir`; `flags` go to
+ * either (e.g. --until-solved).
  */
-export function runAgentProcess(dir: string, episodes: number, start: string[]): Promise<void> {
+export function runAgentProcess(dir: string, episodes: number, start: string[], flags: string[] = []): Promise<void> {
   const args = existsSync(join(dir, 'config.json'))
-    ? [CLI, 'run', '--resume', dir, '--episodes', String(episodes), '--quiet']
-    : [CLI, 'run', ...start, '--out', dir, '--episodes', String(episodes), '--quiet'];
+    ? [CLI, 'run', '--resume', dir, '--episodes', String(episodes), '--quiet', ...flags]
+    : [CLI, 'run', ...start, '--out', dir, '--episodes', String(episodes), '--quiet', ...flags];
   return new Promise((res, rej) => {
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     p.on('error', rej);

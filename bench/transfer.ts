@@ -128,10 +128,11 @@ if (!values.report) {
     const dep = job.from ? finished.get(job.from) : undefined;
     const done = (async () => {
       if (dep) await dep;
+      // a grain-boundary agent stops once it has built the 5–7 boundary: the figures need only its first success
       await runAgentProcess(job.dir, job.episodes, [
         job.problem, '--seed', String(job.seed), '--set', 'training.threads=1',
         ...settings.set.flatMap((s) => ['--set', s]), ...(job.from ? ['--from', job.from] : []),
-      ]);
+      ], job.problem === 'grain-boundary' ? ['--until-solved'] : []);
     })();
     finished.set(job.dir, done);
     return done;
@@ -210,7 +211,8 @@ function half(values: (number | null)[], n: number): number | null {
 const edge = edgeJobs.map((j) => agentResult(j));
 const scratch = scratchJobs.map((j) => agentResult(j));
 const transferred = transferJobs.map((j, i) => agentResult(j, edge[i]?.cpuSeconds ?? 0));
-const complete = (rs: (AgentResult | null)[], n: number) => rs.filter((r) => r !== null && r.episodes >= n).length;
+// finished: all episodes run, or (grain boundary) stopped at the first 5–7 boundary
+const complete = (rs: (AgentResult | null)[], n: number) => rs.filter((r) => r !== null && (r.episodes >= n || r.first57 !== null)).length;
 
 function summary(results: (AgentResult | null)[]) {
   const rs = results.filter((r): r is AgentResult => r !== null);

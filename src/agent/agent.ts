@@ -50,6 +50,15 @@ export interface EpisodeRecord {
   ms: { build: number; evaluate: number; train: number; cpu?: number };
 }
 
+/**
+ * Whether an episode solved its problem: it reached the reference (within the
+ * success threshold) and, on the grain boundary, built the 5–7 boundary (the
+ * paper's criterion for Fig. 3).
+ */
+export function episodeSolved(r: Pick<EpisodeRecord, 'reachedReference' | 'fiveSeven'>): boolean {
+  return r.reachedReference && r.fiveSeven !== false;
+}
+
 export interface AgentState {
   episode: number;
   rng: Uint32Array;

@@ -20,7 +20,8 @@ const USAGE = `asla — the atomistic structure learning algorithm
 usage:
   asla run PROBLEM|CONFIG [--episodes N] [--seed S] [--out DIR] [--calculator NAME]
                           [--policy asla|random] [--threads T] [--set key=value ...] [--from RUN_DIR] [--dashboard [--port P]]
-  asla run --resume DIR [--episodes N]
+                          [--until-solved]   (stop at the first episode that solves the problem)
+  asla run --resume DIR [--episodes N] [--until-solved]
   asla energy FILE.extxyz [--calculator NAME] [--params FILE] [--json]
   asla presets
   asla ensemble PROBLEM|CONFIG --agents N [--parallel P] [--out DIR] [--episodes E] [--seed-base S]
@@ -105,6 +106,7 @@ async function cmdRun(args: string[]): Promise<number> {
       from: { type: 'string' },
       dashboard: { type: 'boolean' },
       port: { type: 'string' },
+      'until-solved': { type: 'boolean' },
     },
     1,
   );
@@ -147,7 +149,7 @@ async function cmdRun(args: string[]): Promise<number> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    const summary = await run.run({ episodes: total, onEpisode: (r) => progress.episode(r), signal: controller.signal });
+    const summary = await run.run({ episodes: total, onEpisode: (r) => progress.episode(r), signal: controller.signal, untilSolved: values['until-solved'] === true });
     progress.done();
     process.stdout.write(JSON.stringify({ dir: run.dir, ...summary }, null, 2) + '\n');
   } finally {

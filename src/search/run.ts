@@ -15,7 +15,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent, type AgentState, type EpisodeRecord } from '../agent/agent.js';
+import { Agent, episodeSolved, type AgentState, type EpisodeRecord } from '../agent/agent.js';
 import { referenceCandidates, templateAtoms } from '../agent/presets.js';
 import { validateProblem, type ProblemConfig } from '../agent/problem.js';
 import { CachedCalculator, createCalculator } from '../calculators/index.js';
@@ -40,6 +40,8 @@ export interface RunOptions {
   /** Stop after this many episodes in total (default: config.run.episodes). */
   episodes?: number;
   onEpisode?: (record: EpisodeRecord, run: Run) => void;
+  /** Stop after the first episode that solves the problem (episodeSolved), or at once when the log already holds one. */
+  untilSolved?: boolean;
   warn?: (message: string) => void;
   signal?: AbortSignal;
   /** Supply a calculator instead of building one from the config (tests, fault injection). */
@@ -181,14 +183,15 @@ export class Run {
   }
 
   /** Runs episodes until the target count, checkpointing as configured. */
-  async run(opts: Pick<RunOptions, 'episodes' | 'onEpisode' | 'signal'> = {}): Promise<RunSummary> {
+  async run(opts: Pick<RunOptions, 'episodes' | 'onEpisode' | 'signal' | 'untilSolved'> = {}): Promise<RunSummary> {
     const target = opts.episodes ?? this.config.run.episodes;
     const logPath = join(this.dir, 'episodes.jsonl');
     const structuresPath = join(this.dir, 'structures.extxyz');
     const started = performance.now();
     const first = this.agent.episode;
     let failures = 0;
-    while (this.agent.episode < target && !opts.signal?.aborted) {
+    let solved = opts.untilSolved === true && this.solvedEpisode() !== null;
+    while (this.agent.episode < target && !opts.signal?.aborted && !solved) {
       const { record, structure } = await this.agent.runEpisode();
       if (record.failure) {
         failures++;
@@ -203,13 +206,26 @@ export class Run {
       }
       if (record.episode % this.config.run.checkpointEvery === 0 || record.episode === target) this.checkpoint();
       opts.onEpisode?.(record, this);
+      if (opts.untilSolved && episodeSolved(record)) solved = true;
       // let signal handlers run: a purely synchronous calculator would otherwise keep the event loop busy
       await new Promise((r) => setImmediate(r));
     }
-    if (this.agent.episode % this.config.run.checkpointEvery !== 0) this.checkpoint();
+    if (this.agent.episode % this.config.run.checkpointEvery !== 0 || solved) this.checkpoint();
     const summary = this.summary(performance.now() - started, this.agent.episode - first, failures);
     writeFileAtomic(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     return summary;
+  }
+
+  /** The first episode of the log that solved the problem (episodeSolved), or null. */
+  solvedEpisode(): number | null {
+    const path = join(this.dir, 'episodes.jsonl');
+    if (!existsSync(path)) return null;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (line === '') continue;
+      const r = JSON.parse(line) as EpisodeRecord;
+      if (episodeSolved(r)) return r.episode;
+    }
+    return null;
   }
 
   checkpoint(): void {

@@ -94,6 +94,26 @@ test('asla run writes a run directory that ASE-style readers and --resume unders
   }
 });
 
+test('asla run --until-solved stops at the first episode that solves the problem, and a solved run resumes to nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'asla-cli-'));
+  try {
+    const out = join(dir, 'run');
+    // a success threshold of 1000 eV/atom: every evaluated structure solves the problem
+    const r = asla(['run', 'graphene-small', '--out', out, '--episodes', '6', '--policy', 'random', '--set', 'success.threshold=1000', '--until-solved', '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).episodes, 1);
+    const again = asla(['run', '--resume', out, '--episodes', '6', '--until-solved', '--quiet']);
+    assert.equal(JSON.parse(again.stdout).episodes, 1, 'already solved: nothing more to run');
+    const rest = asla(['run', '--resume', out, '--episodes', '6', '--quiet']);
+    assert.equal(JSON.parse(rest.stdout).episodes, 6, 'without the flag the run goes on');
+    const lines = readFileSync(join(out, 'episodes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.episode), [1, 2, 3, 4, 5, 6]);
+    assert.ok(lines.every((l) => l.reachedReference === true));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('asla run --dashboard serves the live page of the run while it runs', async () => {
   const { spawn } = await import('node:child_process');
   const dir = mkdtempSync(join(tmpdir(), 'asla-cli-'));
