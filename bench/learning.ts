@@ -61,6 +61,20 @@ for (const policy of ['asla', 'random']) {
     const withCpu = lines.filter((r) => typeof r.ms.cpu === 'number');
     const cpu = withCpu.reduce((a, r) => a + (r.ms.cpu ?? 0), 0);
     const atoms = lines[0]?.actions.length + 1;
+    // What exploration yields: the share of episodes whose structure lands within the reward
+    // window (ΔE per atom above the best so far, where rewards are not clipped to -1), for
+    // greedy builds, builds with a fully random action (ε0, kind r) and builds whose only
+    // exploration was among the best ν (εν, kind n).
+    const deltaE = (JSON.parse(readFileSync(join(j.dir, 'config.json'), 'utf8')) as { training: { deltaE: number | null } }).training.deltaE;
+    const share = (sel: typeof lines) => ({
+      episodes: sel.length,
+      ...(deltaE !== null ? { withinDeltaE: sel.length ? sel.filter((r) => r.energy !== null && r.bestEnergy !== null && r.energy <= r.bestEnergy + deltaE * atoms).length / sel.length : null } : {}),
+    });
+    const exploration = j.policy === 'asla' ? {
+      greedy: share(lines.filter((r) => r.greedy)),
+      withRandomAction: share(lines.filter((r) => !r.greedy && r.kinds.includes('r'))),
+      onlyAmongBestNu: share(lines.filter((r) => !r.greedy && !r.kinds.includes('r') && r.kinds.includes('n'))),
+    } : undefined;
     return {
       dir: j.dir,
       seed: j.seed,
@@ -70,6 +84,7 @@ for (const policy of ['asla', 'random']) {
       bestEnergyPerAtom: best / atoms,
       referencePerAtom: ref === null ? null : ref / atoms,
       msPerEpisode: { build: ms.build / n, evaluate: ms.evaluate / n, train: ms.train / n, ...(withCpu.length ? { cpu: cpu / withCpu.length } : {}) },
+      ...(exploration ? { exploration } : {}),
     };
   });
   if (agents.length === 0) continue;
