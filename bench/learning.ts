@@ -8,6 +8,11 @@
  *
  *   node dist/bench/learning.js [--problem graphene] [--agents 4] [--episodes 2000]
  *        [--parallel 2] [--random-agents 2] [--out bench-runs/learning] [--set key=value ...]
+ *        [--until-solved]
+ *
+ * --until-solved: an agent stops at its first episode that built the reference
+ * (asla run --until-solved); the figures need only that episode, so the budget
+ * goes to the agents still searching.
  *
  * Each agent is a separate `asla run` process in its own directory, so an
  * interrupted benchmark resumes where it stopped (--resume is passed when the
@@ -29,6 +34,7 @@ const { values } = parseArgs({
     'seed-base': { type: 'string', default: '1' },
     set: { type: 'string', multiple: true, default: [] },
     milestones: { type: 'string', default: '500,1000,1500,2000' },
+    'until-solved': { type: 'boolean', default: false },
   },
 });
 
@@ -40,7 +46,12 @@ for (let i = 0; i < Number(values['random-agents']); i++) jobs.push({ dir: join(
 
 const started = performance.now();
 const failures = await inLanes(jobs, Number(values.parallel), (job) =>
-  runAgentProcess(job.dir, episodes, [values.problem!, '--seed', String(job.seed), '--policy', job.policy, ...values.set!.flatMap((s) => ['--set', s])]),
+  runAgentProcess(
+    job.dir,
+    episodes,
+    [values.problem!, '--seed', String(job.seed), '--policy', job.policy, ...values.set!.flatMap((s) => ['--set', s])],
+    values['until-solved'] ? ['--until-solved'] : [],
+  ),
 );
 exitOnFailures('bench/learning', failures);
 
