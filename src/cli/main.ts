@@ -25,11 +25,11 @@ usage:
   asla energy FILE.extxyz [--calculator NAME] [--params FILE] [--json]
   asla presets
   asla ensemble PROBLEM|CONFIG --agents N [--parallel P] [--out DIR] [--episodes E] [--seed-base S]
-                               [--set key=value ...] [--from RUN_DIR|ENSEMBLE_DIR] [--resume]
+                               [--set key=value ...] [--from RUN_DIR|ENSEMBLE_DIR] [--until-solved] [--resume]
   asla ensemble --resume DIR [--parallel P]
   asla slurm submit PROBLEM|CONFIG --agents N [--partition P] [--time T] [--cpus-per-task C]
                                    [--episodes E] [--out DIR] [--seed-base S] [--set key=value ...]
-                                   [--from RUN_DIR|ENSEMBLE_DIR] [--dry-run]
+                                   [--from RUN_DIR|ENSEMBLE_DIR] [--until-solved] [--dry-run]
   asla slurm submit --resume DIR [--dry-run]       (resubmits the unfinished agents)
   asla slurm status DIR [--json]
   asla stats DIR... [--json] [--csv FILE] [--threshold eV/atom] [--criterion honeycomb|five-seven] [--label NAME ...]

@@ -15,7 +15,7 @@ import { InputError } from '../util/errors.js';
 
 export const SLURM_USAGE = `usage: asla slurm submit PROBLEM|CONFIG --agents N [--partition P] [--time T] [--cpus-per-task C]
                          [--episodes E] [--out DIR] [--seed-base S] [--set key=value ...]
-                         [--from RUN_DIR|ENSEMBLE_DIR] [--dry-run]
+                         [--from RUN_DIR|ENSEMBLE_DIR] [--until-solved] [--dry-run]
        asla slurm submit --resume DIR [--partition P] [--time T] [--cpus-per-task C] [--dry-run]
        asla slurm status DIR [--json]`;
 
@@ -53,6 +53,7 @@ async function submit(args: string[]): Promise<number> {
     'seed-base': { type: 'string' },
     set: { type: 'string', multiple: true },
     from: { type: 'string' },
+    'until-solved': { type: 'boolean' },
     resume: { type: 'string' },
     'dry-run': { type: 'boolean' },
   });
@@ -64,7 +65,7 @@ async function submit(args: string[]): Promise<number> {
   let indices: number[];
   if (values.resume !== undefined) {
     if (positionals.length > 0) throw new InputError('give either PROBLEM or --resume DIR, not both');
-    for (const f of ['agents', 'episodes', 'out', 'seed-base', 'set', 'from'] as const) {
+    for (const f of ['agents', 'episodes', 'out', 'seed-base', 'set', 'from', 'until-solved'] as const) {
       if (values[f] !== undefined) throw new InputError(`--${f} applies to a new ensemble only`);
     }
     dir = values.resume as string;
@@ -94,6 +95,7 @@ async function submit(args: string[]): Promise<number> {
       seedBase: intFlag(values['seed-base'], '--seed-base', 0),
       command,
       from: values.from as string | undefined,
+      untilSolved: values['until-solved'] === true,
     }).manifest;
     indices = Array.from({ length: agents }, (_, i) => i);
   }

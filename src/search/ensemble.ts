@@ -55,6 +55,8 @@ export interface EnsembleManifest {
    * from that ensemble's agent i, so the transferred agents stay independent.
    */
   from?: { dir: string; perAgent: boolean };
+  /** Each agent stops at its first episode that solves the problem (asla run --until-solved). */
+  untilSolved?: boolean;
 }
 
 export interface SlurmRecord {
@@ -127,7 +129,7 @@ export function readEnsembleConfig(dir: string): ProblemConfig {
  */
 export function createEnsemble(
   dir: string,
-  opts: { kind: 'local' | 'slurm'; problem: string; sets: string[]; agents: number; episodes?: number; seedBase?: number; command: string[]; from?: string },
+  opts: { kind: 'local' | 'slurm'; problem: string; sets: string[]; agents: number; episodes?: number; seedBase?: number; command: string[]; from?: string; untilSolved?: boolean },
 ): { manifest: EnsembleManifest; config: ProblemConfig } {
   if (existsSync(join(dir, 'ensemble.json'))) throw new InputError('already holds an ensemble: use --resume, or another --out', dir);
   const base = resolveProblem(opts.problem, opts.sets);
@@ -151,6 +153,7 @@ export function createEnsemble(
     config: 'problem.json',
     sessions: [{ time: new Date().toISOString(), command: opts.command }],
     ...(from ? { from } : {}),
+    ...(opts.untilSolved ? { untilSolved: true } : {}),
   };
   writeManifest(dir, manifest);
   return { manifest, config };
@@ -159,19 +162,24 @@ export function createEnsemble(
 /** The `asla run` arguments (after the script) of agent `index`: a new run, or a resume when its directory holds one. */
 export function agentRunArgs(dir: string, m: EnsembleManifest, index: number): string[] {
   const agentDir = join(resolve(dir), agentDirName(index));
-  if (existsSync(join(agentDir, 'config.json'))) return ['run', '--resume', agentDir, '--episodes', String(m.episodes), '--quiet'];
+  const until = m.untilSolved ? ['--until-solved'] : [];
+  if (existsSync(join(agentDir, 'config.json'))) return ['run', '--resume', agentDir, '--episodes', String(m.episodes), '--quiet', ...until];
   const source = transferSource(m, index);
   return ['run', join(resolve(dir), 'problem.json'), '--seed', String(m.seedBase + index), '--episodes', String(m.episodes), '--out', agentDir, '--quiet',
-    ...(source ? ['--from', source] : [])];
+    ...(source ? ['--from', source] : []), ...until];
 }
 
-/** True when the agent's run has ended with at least `episodes` episodes (its summary.json says so). */
-export function agentDone(agentDir: string, episodes: number): boolean {
+/**
+ * True when the agent's run has ended (its summary.json says so) with at least the
+ * ensemble's episodes, or, for an ensemble made with --until-solved, once it solved the problem.
+ */
+export function agentDone(agentDir: string, m: Pick<EnsembleManifest, 'episodes' | 'untilSolved'>): boolean {
   const path = join(agentDir, 'summary.json');
   if (!existsSync(path)) return false;
   try {
-    const s = JSON.parse(readFileSync(path, 'utf8')) as { episodes?: number };
-    return typeof s.episodes === 'number' && s.episodes >= episodes;
+    const s = JSON.parse(readFileSync(path, 'utf8')) as { episodes?: number; solvedEpisode?: number | null };
+    if (m.untilSolved && typeof s.solvedEpisode === 'number') return true;
+    return typeof s.episodes === 'number' && s.episodes >= m.episodes;
   } catch {
     return false;
   }
@@ -319,7 +327,7 @@ export function liveAgentPid(agentDir: string): number | null {
 export function agentSlots(dir: string, m: EnsembleManifest): AgentSlot[] {
   return Array.from({ length: m.agents }, (_, index) => {
     const agentDir = join(dir, agentDirName(index));
-    return { index, dir: agentDir, state: agentDone(agentDir, m.episodes) ? 'done' : 'waiting', pid: null, exit: null, tail: new LogTail(agentDir) };
+    return { index, dir: agentDir, state: agentDone(agentDir, m) ? 'done' : 'waiting', pid: null, exit: null, tail: new LogTail(agentDir) };
   });
 }
 
@@ -364,7 +372,7 @@ export async function runEnsemble(opts: RunEnsembleOptions): Promise<AgentSlot[]
           children.delete(s.index);
           s.pid = null;
           rmSync(join(s.dir, PID_FILE), { force: true });
-          if (agentDone(s.dir, m.episodes)) s.state = 'done';
+          if (agentDone(s.dir, m)) s.state = 'done';
           else if (!error && (code === 0 || (stopping && sig !== null))) s.state = 'stopped';
           else s.state = 'failed';
           s.exit = s.state === 'done' ? null : error ?? (sig ? `killed by ${sig}` : `exit code ${code}`);

@@ -250,6 +250,7 @@ export class Run {
       referenceEnergy: a.referenceEnergy,
       referenceEnergyPerAtom: a.referenceEnergy === null ? null : a.referenceEnergy / a.atomsPerStructure,
       firstReferenceEpisode: a.firstReferenceEpisode,
+      solvedEpisode: this.solvedEpisode(),
       episodesThisSession,
       failedEvaluations: Object.values(this.failures).reduce((x, y) => x + y, 0),
       failuresByKind: { ...this.failures },
@@ -274,6 +275,8 @@ export interface RunSummary {
   referenceEnergy: number | null;
   referenceEnergyPerAtom: number | null;
   firstReferenceEpisode: number | null;
+  /** First episode that solved the problem (reference reached; on the grain boundary with the 5–7 boundary). */
+  solvedEpisode: number | null;
   episodesThisSession: number;
   /** Failed evaluations (and stuck builds) over the whole run, and by kind. */
   failedEvaluations: number;

@@ -54,6 +54,7 @@ export function sbatchScript(dir: string, m: EnsembleManifest, opts: SlurmOption
   const abs = resolve(dir);
   const q = shellQuote;
   // transfer learning: agent i from the source ensemble's agent i, or every agent from one run
+  const until = m.untilSolved ? ' --until-solved' : '';
   const from = !m.from ? '' : m.from.perAgent ? ` --from ${q(m.from.dir)}/agent-$(printf %03d "$i")` : ` --from ${q(m.from.dir)}`;
   const lines = [
     '#!/bin/bash',
@@ -76,9 +77,9 @@ export function sbatchScript(dir: string, m: EnsembleManifest, opts: SlurmOption
     '[ -x "$node" ] || node=$(command -v node) || { echo "asla: no node on $(hostname)" >&2; exit 1; }',
     'echo "asla: agent $i on $(hostname), restart ${SLURM_RESTART_COUNT:-0}, $(date -u +%FT%TZ)"',
     'if [ -f "$dir/config.json" ]; then',
-    `  exec "$node" ${q(script)} run --resume "$dir" --episodes ${m.episodes} --quiet`,
+    `  exec "$node" ${q(script)} run --resume "$dir" --episodes ${m.episodes} --quiet${until}`,
     'else',
-    `  exec "$node" ${q(script)} run ${q(join(abs, 'problem.json'))} --seed $((${m.seedBase} + i)) --episodes ${m.episodes} --out "$dir" --quiet${from}`,
+    `  exec "$node" ${q(script)} run ${q(join(abs, 'problem.json'))} --seed $((${m.seedBase} + i)) --episodes ${m.episodes} --out "$dir" --quiet${from}${until}`,
     'fi',
     '',
   );
@@ -193,7 +194,7 @@ export function slurmStatus(dir: string, m: EnsembleManifest): { agents: SlurmAg
     let state: SlurmAgentState;
     if (q && PENDING.has(q.state)) state = 'pending';
     else if (q && RUNNING.has(q.state)) state = 'running';
-    else if (agentDone(agentDir, m.episodes)) state = 'done';
+    else if (agentDone(agentDir, m)) state = 'done';
     else if (error !== null) state = 'unknown';
     else if (jobIds.length === 0) state = 'unsubmitted'; // written with --dry-run
     else state = 'failed';
@@ -205,7 +206,7 @@ export function slurmStatus(dir: string, m: EnsembleManifest): { agents: SlurmAg
 /** Agents not done (for a resubmission). */
 export function unfinishedAgents(dir: string, m: EnsembleManifest): number[] {
   const out: number[] = [];
-  for (let i = 0; i < m.agents; i++) if (!agentDone(join(dir, agentDirName(i)), m.episodes)) out.push(i);
+  for (let i = 0; i < m.agents; i++) if (!agentDone(join(dir, agentDirName(i)), m)) out.push(i);
   return out;
 }
 

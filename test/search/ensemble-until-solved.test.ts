@@ -1,0 +1,57 @@
+/**
+ * `--until-solved` for ensembles and SLURM job arrays: each agent stops at its
+ * first episode that solves the problem, counts as done, and the job-array
+ * script passes the flag to new and resumed agents.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { agentDirName, agentDone, agentRunArgs, readManifest } from '../../src/search/ensemble.js';
+
+const MAIN = new URL('../../src/cli/main.js', import.meta.url).pathname;
+// random builds, and a success threshold of 1000 eV/atom: every evaluated structure solves the problem
+const SETS = ['--set', 'run.policy=random', '--set', 'success.threshold=1000'];
+
+function asla(...args: string[]) {
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120000 });
+}
+
+test('asla ensemble --until-solved: every agent stops at its first solved episode and is done', { timeout: 240000 }, () => {
+  const root = mkdtempSync(join(tmpdir(), 'asla-ens-until-'));
+  try {
+    const dir = join(root, 'e');
+    const r = asla('ensemble', 'graphene-small', '--agents', '2', '--episodes', '5', '--parallel', '2', '--out', dir, '--until-solved', '--quiet', ...SETS);
+    assert.equal(r.status, 0, r.stderr);
+    const m = readManifest(dir);
+    assert.equal(m.untilSolved, true);
+    for (let i = 0; i < 2; i++) {
+      const agent = join(dir, agentDirName(i));
+      const summary = JSON.parse(readFileSync(join(agent, 'summary.json'), 'utf8'));
+      assert.deepEqual([summary.episodes, summary.solvedEpisode], [1, 1]);
+      assert.equal(readFileSync(join(agent, 'episodes.jsonl'), 'utf8').trim().split('\n').length, 1);
+      assert.ok(agentDone(agent, m), 'a solved agent is done before its episodes');
+      assert.equal(agentDone(agent, { episodes: 5 }), false, 'without --until-solved it is not');
+      assert.ok(agentRunArgs(dir, m, i).includes('--until-solved'));
+    }
+    // resuming finds nothing to run
+    const again = asla('ensemble', '--resume', dir, '--quiet');
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(JSON.parse(readFileSync(join(dir, agentDirName(0), 'summary.json'), 'utf8')).episodes, 1);
+    // the flag is fixed when the ensemble is made
+    const bad = asla('ensemble', '--resume', dir, '--until-solved');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr.trim(), /^asla: .*--until-solved.*new ensemble only/);
+
+    const sl = asla('slurm', 'submit', 'graphene-small', '--agents', '2', '--out', join(root, 'sl'), '--until-solved', '--dry-run');
+    assert.equal(sl.status, 0, sl.stderr);
+    const script = readFileSync(JSON.parse(sl.stdout).script, 'utf8');
+    const runs = script.split('\n').filter((l) => l.includes(' run '));
+    assert.equal(runs.length, 2);
+    for (const l of runs) assert.match(l, / --until-solved$/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
