@@ -4,7 +4,9 @@
  * first episode that built the reference (and, for pristine graphene, the first
  * honeycomb at any grid offset), the fraction of agents that built it
  * by given episodes, and the wall time per episode split into build, evaluate
- * and train (with the agent process's CPU time per episode, `cpu`).
+ * and train (with the agent process's CPU time per episode, `cpu`), and what
+ * exploration yielded (`exploration`: the share of greedy, ε0 and εν builds that
+ * landed within the ΔE reward window).
  *
  *   node dist/bench/learning.js [--problem graphene] [--agents 4] [--episodes 2000]
  *        [--parallel 2] [--random-agents 2] [--out bench-runs/learning] [--set key=value ...]

@@ -51,7 +51,13 @@ const GRAPHENE: ProblemConfig = {
   template: [{ symbol: 'C', position: [0, 0, SHEET_VACUUM / 2] }],
   stoichiometry: { C: 23 },
   c1: 0.5,
-  policy: { epsilon: 0.1, epsilonNu: 0.05, nu: 0.02, greedyEvery: 5 },
+  // ε = 0.1 and ν = 0.02 as in Extended Data Table 1, but all of ε among the best ν (εν = ε, ε0 = 0),
+  // as the paper's graphene-edge problem has it. Extended Data Table 1 has εν = 0.05 here. With
+  // Tersoff, 23 placements and ε0 = 0.05, 69 % of the exploring builds hold a fully random placement,
+  // and only 20–26 % of those land within the ΔE reward window, against 68–87 % of the builds that
+  // explored among the best ν. With εν = ε, 1 of 4 agents built graphene within 2000 episodes,
+  // against 0 of 4 with the table's value (README, "What we measured about learning").
+  policy: { epsilon: 0.1, epsilonNu: 0.1, nu: 0.02, greedyEvery: 5 },
   // rotations: 4 rotated copies per sample (Methods, Extended Data Fig. 9; the paper does not give the count).
   // On graphene-small they raised the agents that built graphene from 3 of 20 to 8 of 22 (README, "What we measured about learning").
   training: { ...structuredClone(COMMON.training as unknown as ProblemConfig['training']), batchSize: 64, learningRate: 1e-3, deltaE: 2.0, rotations: 4 },
@@ -66,6 +72,8 @@ const GRAPHENE: ProblemConfig = {
 const GRAPHENE_SMALL: ProblemConfig = {
   ...structuredClone(GRAPHENE),
   name: 'graphene-small',
+  // Extended Data Table 1's pristine-graphene policy: what the graphene-small comparisons in the README measured
+  policy: { epsilon: 0.1, epsilonNu: 0.05, nu: 0.02, greedyEvery: 5 },
   cell: [
     [4.27, 0, 0],
     [0, 4.932, 0],

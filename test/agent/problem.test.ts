@@ -4,10 +4,13 @@ import { PRESETS } from '../../src/agent/presets.js';
 import { applySets, validateProblem } from '../../src/agent/problem.js';
 import { InputError } from '../../src/util/errors.js';
 
-test('the graphene preset is valid and carries Extended Data Table 1', () => {
+test('the graphene preset is valid and carries Extended Data Table 1 (but εν = ε, see the README)', () => {
   const g = validateProblem(structuredClone(PRESETS.graphene));
   assert.deepEqual(g.grid.shape, [42, 37]);
-  assert.deepEqual([g.policy.epsilon, g.policy.epsilonNu, g.policy.nu], [0.1, 0.05, 0.02]);
+  // ε and ν from the table; all exploration among the best ν (εν = ε) as on the graphene edge
+  assert.deepEqual([g.policy.epsilon, g.policy.epsilonNu, g.policy.nu], [0.1, 0.1, 0.02]);
+  const small = validateProblem(structuredClone(PRESETS['graphene-small']));
+  assert.deepEqual([small.policy.epsilon, small.policy.epsilonNu, small.policy.nu], [0.1, 0.05, 0.02]);
   assert.deepEqual([g.training.batchSize, g.training.deltaE, g.c1, g.training.learningRate], [64, 2.0, 0.5, 1e-3]);
   assert.deepEqual(g.network.filters, [10, 10, 10]);
   assert.equal(g.stoichiometry.C, 23);
