@@ -42,6 +42,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { episodeSolved } from '../src/agent/agent.js';
 import { writeFileAtomic } from '../src/search/checkpoint.js';
 import { readJsonFile } from '../src/util/json-file.js';
 import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
@@ -180,7 +181,7 @@ function agentResult(job: Job, pretrainingCpuSeconds = 0): AgentResult | null {
       if (ref !== null && excess.length < 10) excess.push((r.energy - ref) / atoms);
     }
     if (r.reachedReference && firstReference === null) firstReference = r.episode;
-    if (r.reachedReference && (!grainBoundary || r.fiveSeven) && first57 === null) {
+    if (episodeSolved(r) && first57 === null) {
       first57 = r.episode;
       cpuToSolved = cpu + pretrainingCpuSeconds;
     }
