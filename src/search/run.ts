@@ -190,8 +190,9 @@ export class Run {
     const started = performance.now();
     const first = this.agent.episode;
     let failures = 0;
-    let solved = opts.untilSolved === true && this.solvedEpisode() !== null;
-    while (this.agent.episode < target && !opts.signal?.aborted && !solved) {
+    // the log is read once: earlier sessions' first solved episode, then this session's records
+    let solvedAt = this.solvedEpisode();
+    while (this.agent.episode < target && !opts.signal?.aborted && !(opts.untilSolved && solvedAt !== null)) {
       const { record, structure } = await this.agent.runEpisode();
       if (record.failure) {
         failures++;
@@ -206,12 +207,12 @@ export class Run {
       }
       if (record.episode % this.config.run.checkpointEvery === 0 || record.episode === target) this.checkpoint();
       opts.onEpisode?.(record, this);
-      if (opts.untilSolved && episodeSolved(record)) solved = true;
+      if (solvedAt === null && episodeSolved(record)) solvedAt = record.episode;
       // let signal handlers run: a purely synchronous calculator would otherwise keep the event loop busy
       await new Promise((r) => setImmediate(r));
     }
-    if (this.agent.episode % this.config.run.checkpointEvery !== 0 || solved) this.checkpoint();
-    const summary = this.summary(performance.now() - started, this.agent.episode - first, failures);
+    if (this.agent.episode % this.config.run.checkpointEvery !== 0) this.checkpoint();
+    const summary = this.summary(performance.now() - started, this.agent.episode - first, failures, solvedAt);
     writeFileAtomic(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     return summary;
   }
@@ -238,7 +239,7 @@ export class Run {
     saveCheckpoint(join(this.dir, 'checkpoint.json'), cp);
   }
 
-  summary(ms: number, episodesThisSession: number, failuresThisSession: number): RunSummary {
+  summary(ms: number, episodesThisSession: number, failuresThisSession: number, solvedEpisode: number | null): RunSummary {
     const a = this.agent;
     return {
       problem: this.config.name,
@@ -250,7 +251,7 @@ export class Run {
       referenceEnergy: a.referenceEnergy,
       referenceEnergyPerAtom: a.referenceEnergy === null ? null : a.referenceEnergy / a.atomsPerStructure,
       firstReferenceEpisode: a.firstReferenceEpisode,
-      solvedEpisode: this.solvedEpisode(),
+      solvedEpisode,
       episodesThisSession,
       failedEvaluations: Object.values(this.failures).reduce((x, y) => x + y, 0),
       failuresByKind: { ...this.failures },
