@@ -29,7 +29,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchFlags } from './args.js';
 import { fileURLToPath } from 'node:url';
 import { PRESETS, referenceCandidates, templateAtoms } from '../src/agent/presets.js';
 import { AG_VACUUM, AG_VOID_RADIUS, distanceToCorner } from '../src/agent/presets-ag.js';
@@ -43,7 +43,7 @@ import { bagLayout, bagOfBonds, bobDistance } from '../src/structure/bagofbonds.
 import { Run } from '../src/search/run.js';
 import { Rng } from '../src/util/rng.js';
 
-const { values } = parseArgs({
+const { values } = benchFlags('ag', {
   options: {
     geometry: { type: 'boolean', default: false },
     bob: { type: 'boolean', default: false },

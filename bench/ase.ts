@@ -11,12 +11,12 @@
  *   node dist/bench/ase.js [--emt-requests 200] [--gpaw-repeats 3] [--mpi 1] [--no-gpaw] [--gpaw24]
  */
 import { spawnSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
+import { benchFlags } from './args.js';
 import { AseCalculator, DEFAULT_PYTHON, gpawSettings } from '../src/calculators/ase.js';
 import { Atoms } from '../src/structure/atoms.js';
 import { Rng } from '../src/util/rng.js';
 
-const { values } = parseArgs({
+const { values } = benchFlags('ase', {
   options: {
     'emt-requests': { type: 'string', default: '200' },
     'gpaw-repeats': { type: 'string', default: '3' },

@@ -25,7 +25,7 @@
 import { parseExtxyz } from '../src/structure/extxyz.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchFlags } from './args.js';
 import { fileURLToPath } from 'node:url';
 import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
 import { C3H4O2, C3H4O2_MOTIFS } from '../src/agent/presets-molecules.js';
@@ -36,7 +36,7 @@ import { Rng } from '../src/util/rng.js';
 import { countProducts, formatProducts, readBuilds } from '../src/search/molecules.js';
 import { structureKey } from '../src/structure/molecules.js';
 
-const { values } = parseArgs({
+const { values } = benchFlags('c3h4o2', {
   options: {
     agents: { type: 'string', default: '2' },
     episodes: { type: 'string', default: '2000' },

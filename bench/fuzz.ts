@@ -15,14 +15,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchFlags } from './args.js';
 import fc from 'fast-check';
 import { resolveProblem } from '../src/agent/config-file.js';
 import { parseExtxyz } from '../src/structure/extxyz.js';
 import { InputError } from '../src/util/errors.js';
 import { configArbitrary, extxyzArbitrary } from '../test/hardening/inputs.js';
 
-const { values } = parseArgs({ options: { inputs: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' } } });
+const { values } = benchFlags('fuzz', { options: { inputs: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' } } });
 const total = Number(values.inputs);
 const seed = Number(values.seed);
 const dir = mkdtempSync(join(tmpdir(), 'asla-fuzz-'));

@@ -36,13 +36,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchFlags } from './args.js';
 import { Rng } from '../src/util/rng.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-const { values } = parseArgs({
+const { values } = benchFlags('kills', {
   options: {
     kills: { type: 'string', default: '100' },
     'ensemble-kills': { type: 'string', default: '20' },

@@ -22,10 +22,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchFlags } from './args.js';
 import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
 
-const { values } = parseArgs({
+const { values } = benchFlags('learning', {
   options: {
     problem: { type: 'string', default: 'graphene' },
     agents: { type: 'string', default: '4' },

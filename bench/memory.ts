@@ -14,12 +14,12 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchFlags } from './args.js';
 import { PRESETS } from '../src/agent/presets.js';
 import { validateProblem } from '../src/agent/problem.js';
 import { Run } from '../src/search/run.js';
 
-const { values } = parseArgs({
+const { values } = benchFlags('memory', {
   options: {
     problem: { type: 'string', default: 'graphene-small' },
     episodes: { type: 'string', default: '20000' },

@@ -41,13 +41,13 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchFlags } from './args.js';
 import { episodeSolved } from '../src/agent/agent.js';
 import { writeFileAtomic } from '../src/search/checkpoint.js';
 import { readJsonFile } from '../src/util/json-file.js';
 import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
 
-const { values } = parseArgs({
+const { values } = benchFlags('transfer', {
   options: {
     agents: { type: 'string' },
     'edge-episodes': { type: 'string' },
