@@ -1,0 +1,105 @@
+/**
+ * Curriculum benchmark (issue: the ASLA agent): pristine graphene learned in
+ * two stages, by the paper's transfer learning (Sec. III, `asla run --from`)
+ * used as a curriculum. Each pipeline is one seed:
+ *
+ *   1. `asla run SMALL --seed S --until-solved` (default graphene-small: 8
+ *      atoms), up to --small-episodes;
+ *   2. when stage 1 built its reference (or always, with --transfer-unsolved):
+ *      `asla run PROBLEM --from <stage-1 run> --seed S --until-solved`
+ *      (default graphene: 24 atoms), up to --episodes.
+ *
+ *   node dist/bench/curriculum.js [--agents 8] [--seed-base 41] [--small graphene-small]
+ *        [--small-episodes 800] [--problem graphene] [--episodes 500] [--parallel 2]
+ *        [--transfer-unsolved] [--out bench-runs/curriculum] [--set key=value ...]
+ *
+ * --set applies to stage 2. Prints JSON: per pipeline each stage's solved
+ * episode (and stage 2's first honeycomb), episodes run and CPU seconds (the
+ * agent processes' own, from the episode logs); the fraction of pipelines that
+ * built the large problem's reference, and by how many episodes of both stages
+ * together; and the CPU seconds spent per success, to set beside the
+ * from-scratch benchmark (bench/learning.ts). Each stage is an `asla run` in its
+ * own directory (small-i, large-i), resumed when it exists, so a stopped
+ * benchmark continues where it stopped.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchFlags } from './args.js';
+import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
+
+const { values } = benchFlags('curriculum', {
+  options: {
+    agents: { type: 'string', default: '8' },
+    'seed-base': { type: 'string', default: '41' },
+    small: { type: 'string', default: 'graphene-small' },
+    'small-episodes': { type: 'string', default: '800' },
+    problem: { type: 'string', default: 'graphene' },
+    episodes: { type: 'string', default: '500' },
+    parallel: { type: 'string', default: '2' },
+    'transfer-unsolved': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench-runs/curriculum' },
+    set: { type: 'string', multiple: true, default: [] },
+    milestones: { type: 'string', default: '250,500,1000,1500' },
+  },
+});
+
+const smallEpisodes = Number(values['small-episodes']);
+const episodes = Number(values.episodes);
+const pipelines = Array.from({ length: Number(values.agents) }, (_, i) => ({
+  seed: Number(values['seed-base']) + i,
+  small: join(values.out!, `small-${i}`),
+  large: join(values.out!, `large-${i}`),
+}));
+
+const solvedIn = (dir: string) => readEpisodeLog(dir).find((r) => r.reachedReference)?.episode ?? null;
+
+const started = performance.now();
+const failures = await inLanes(pipelines, Number(values.parallel), async (p) => {
+  await runAgentProcess(p.small, smallEpisodes, [values.small!, '--seed', String(p.seed)], ['--until-solved']);
+  if (solvedIn(p.small) === null && !values['transfer-unsolved']) return;
+  await runAgentProcess(p.large, episodes, [values.problem!, '--from', p.small, '--seed', String(p.seed), ...values.set!.flatMap((s) => ['--set', s])], ['--until-solved']);
+});
+exitOnFailures('bench/curriculum', failures);
+
+/** What one stage's log says: solved episode, episodes run, CPU seconds (episodes whose log carries ms.cpu). */
+function stage(dir: string) {
+  if (!existsSync(dir)) return null;
+  const lines = readEpisodeLog(dir);
+  return {
+    dir,
+    solvedEpisode: lines.find((r) => r.reachedReference)?.episode ?? null,
+    ...(lines.some((r) => 'honeycomb' in r) ? { firstHoneycombEpisode: lines.find((r) => r.honeycomb)?.episode ?? null } : {}),
+    episodesRun: lines.length,
+    cpuSeconds: lines.reduce((a, r) => a + (r.ms.cpu ?? 0), 0) / 1000,
+    bestEnergyPerAtom: Math.min(...lines.flatMap((r) => (r.energy === null ? [] : [r.energy]))) / (lines[0]?.actions.length + 1),
+  };
+}
+
+const results = pipelines.map((p) => {
+  const small = stage(p.small)!;
+  const large = stage(p.large);
+  // episodes of both stages up to the large problem's success: the whole first stage, then stage 2 to its solved episode
+  const episodesToSolved = large?.solvedEpisode != null ? small.episodesRun + large.solvedEpisode : null;
+  return { seed: p.seed, small, large, episodesToSolved, cpuSeconds: small.cpuSeconds + (large?.cpuSeconds ?? 0) };
+});
+const solved = results.filter((r) => r.episodesToSolved !== null).length;
+const cpu = results.reduce((a, r) => a + r.cpuSeconds, 0);
+const milestones = values.milestones!.split(',').map(Number);
+process.stdout.write(
+  JSON.stringify(
+    {
+      benchmark: `curriculum: ${values.small} then ${values.problem} by transfer (asla run --from)`,
+      settings: { agents: pipelines.length, seedBase: Number(values['seed-base']), smallEpisodes, episodes, transferUnsolved: values['transfer-unsolved'], set: values.set },
+      wallSecondsThisCall: Math.round(performance.now() - started) / 1000,
+      pipelines: results,
+      smallSolved: results.filter((r) => r.small.solvedEpisode !== null).length,
+      transferred: results.filter((r) => r.large !== null).length,
+      built: solved,
+      fractionBuilt: Object.fromEntries(milestones.map((m) => [m, results.filter((r) => r.episodesToSolved !== null && r.episodesToSolved <= m).length / results.length])),
+      cpuSecondsTotal: cpu,
+      cpuSecondsPerSuccess: solved ? cpu / solved : null,
+    },
+    null,
+    2,
+  ) + '\n',
+);
