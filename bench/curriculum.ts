@@ -26,6 +26,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchFlags } from './args.js';
 import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
+import { episodeSolved } from '../src/agent/agent.js';
+import { readJsonFile } from '../src/util/json-file.js';
 
 const { values } = benchFlags('curriculum', {
   options: {
@@ -51,7 +53,8 @@ const pipelines = Array.from({ length: Number(values.agents) }, (_, i) => ({
   large: join(values.out!, `large-${i}`),
 }));
 
-const solvedIn = (dir: string) => readEpisodeLog(dir).find((r) => r.reachedReference)?.episode ?? null;
+// the criterion --until-solved stops at
+const solvedIn = (dir: string) => readEpisodeLog(dir).find(episodeSolved)?.episode ?? null;
 
 const started = performance.now();
 const failures = await inLanes(pipelines, Number(values.parallel), async (p) => {
@@ -67,11 +70,12 @@ function stage(dir: string) {
   const lines = readEpisodeLog(dir);
   return {
     dir,
-    solvedEpisode: lines.find((r) => r.reachedReference)?.episode ?? null,
+    solvedEpisode: lines.find(episodeSolved)?.episode ?? null,
     ...(lines.some((r) => 'honeycomb' in r) ? { firstHoneycombEpisode: lines.find((r) => r.honeycomb)?.episode ?? null } : {}),
     episodesRun: lines.length,
     cpuSeconds: lines.reduce((a, r) => a + (r.ms.cpu ?? 0), 0) / 1000,
-    bestEnergyPerAtom: Math.min(...lines.flatMap((r) => (r.energy === null ? [] : [r.energy]))) / (lines[0]?.actions.length + 1),
+    // atoms: the template's and the placed ones
+    bestEnergyPerAtom: Math.min(...lines.flatMap((r) => (r.energy === null ? [] : [r.energy]))) / ((readJsonFile(join(dir, 'config.json')) as { template: unknown[] }).template.length + (lines[0]?.actions.length ?? 0)),
   };
 }
 
