@@ -98,6 +98,8 @@ for (const policy of ['asla', 'random']) {
       referencePerAtom: ref === null ? null : ref / atoms,
       msPerEpisode: { build: ms.build / n, evaluate: ms.evaluate / n, train: ms.train / n, ...(withCpu.length ? { cpu: cpu / withCpu.length } : {}) },
       ...(exploration ? { exploration } : {}),
+      // Methods eq. 4: how many of this agent's structures became punished (with punishment.enabled)
+      ...(lines.some((r) => r.punished) ? { punishedStructures: lines.filter((r) => r.punished).length } : {}),
     };
   });
   if (agents.length === 0) continue;
