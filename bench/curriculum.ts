@@ -12,8 +12,9 @@
  *   node dist/bench/curriculum.js [--agents 8] [--seed-base 41] [--small graphene-small]
  *        [--small-episodes 800] [--problem graphene] [--episodes 500] [--parallel 2]
  *        [--transfer-unsolved] [--out bench-runs/curriculum] [--set key=value ...]
+ *        [--small-set key=value ...]
  *
- * --set applies to stage 2. Prints JSON: per pipeline each stage's solved
+ * --set applies to stage 2, --small-set to stage 1. Prints JSON: per pipeline each stage's solved
  * episode (and stage 2's first honeycomb), episodes run and CPU seconds (the
  * agent processes' own, from the episode logs); the fraction of pipelines that
  * built the large problem's reference, and by how many episodes of both stages
@@ -41,6 +42,7 @@ const { values } = benchFlags('curriculum', {
     'transfer-unsolved': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench-runs/curriculum' },
     set: { type: 'string', multiple: true, default: [] },
+    'small-set': { type: 'string', multiple: true, default: [] },
     milestones: { type: 'string', default: '250,500,1000,1500' },
   },
 });
@@ -58,7 +60,7 @@ const solvedIn = (dir: string) => readEpisodeLog(dir).find(episodeSolved)?.episo
 
 const started = performance.now();
 const failures = await inLanes(pipelines, Number(values.parallel), async (p) => {
-  await runAgentProcess(p.small, smallEpisodes, [values.small!, '--seed', String(p.seed)], ['--until-solved']);
+  await runAgentProcess(p.small, smallEpisodes, [values.small!, '--seed', String(p.seed), ...values['small-set']!.flatMap((s) => ['--set', s])], ['--until-solved']);
   if (solvedIn(p.small) === null && !values['transfer-unsolved']) return;
   await runAgentProcess(p.large, episodes, [values.problem!, '--from', p.small, '--seed', String(p.seed), ...values.set!.flatMap((s) => ['--set', s])], ['--until-solved']);
 });
@@ -93,7 +95,7 @@ process.stdout.write(
   JSON.stringify(
     {
       benchmark: `curriculum: ${values.small} then ${values.problem} by transfer (asla run --from)`,
-      settings: { agents: pipelines.length, seedBase: Number(values['seed-base']), smallEpisodes, episodes, transferUnsolved: values['transfer-unsolved'], set: values.set },
+      settings: { agents: pipelines.length, seedBase: Number(values['seed-base']), smallEpisodes, episodes, transferUnsolved: values['transfer-unsolved'], set: values.set, smallSet: values['small-set'] },
       wallSecondsThisCall: Math.round(performance.now() - started) / 1000,
       pipelines: results,
       smallSolved: results.filter((r) => r.small.solvedEpisode !== null).length,

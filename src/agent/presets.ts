@@ -62,6 +62,12 @@ const GRAPHENE: ProblemConfig = {
   // On graphene-small they raised the agents that built graphene from 3 of 20 to 8 of 22 (README, "What we measured about learning").
   training: { ...structuredClone(COMMON.training as unknown as ProblemConfig['training']), batchSize: 64, learningRate: 1e-3, deltaE: 2.0, rotations: 4 },
   success: { reference: 'graphene', threshold: 0.05 },
+  // Punishment (Methods eq. 4) stays off, as in the paper for graphene; these values are the ones
+  // measured with `--set punishment.enabled=true` (README, "Punishment (Methods eq. 4) on the stuck
+  // seeds"). Bag-of-bonds distances of 24-atom builds: a stuck agent's consecutive greedy builds 4–9
+  // apart, square nets of different agents 9–12, graphene 26–29 from them, so σ = 6 punishes the
+  // family of a repeated structure and leaves graphene alone (10⁻⁴ A); A = 1 eV/atom is half of ΔE.
+  punishment: { enabled: false, amplitude: 1, sigma: 6, sameDistance: 6, repeats: 5, window: 25 },
 };
 
 /**
@@ -82,6 +88,9 @@ const GRAPHENE_SMALL: ProblemConfig = {
   grid: { shape: [21, 25], periodic: [true, true], z: SHEET_VACUUM / 2 },
   stoichiometry: { C: 7 },
   training: { ...structuredClone(GRAPHENE.training), batchSize: 32 },
+  // Punishment off, as for graphene. Bag-of-bonds distances of 8-atom builds are smaller: a stuck
+  // agent's builds 0–5 apart, a honeycomb at another grid offset 6.7 from the reference, so σ = 3.
+  punishment: { enabled: false, amplitude: 1, sigma: 3, sameDistance: 3, repeats: 5, window: 25 },
   run: { ...structuredClone(GRAPHENE.run), episodes: 500 },
 };
 
