@@ -58,11 +58,14 @@ const pipelines = Array.from({ length: Number(values.agents) }, (_, i) => ({
 // the criterion --until-solved stops at
 const solvedIn = (dir: string) => readEpisodeLog(dir).find(episodeSolved)?.episode ?? null;
 
+/** `--set key=value` arguments of `asla run`, one per entry. */
+const setArgs = (list: string[]) => list.flatMap((s) => ['--set', s]);
+
 const started = performance.now();
 const failures = await inLanes(pipelines, Number(values.parallel), async (p) => {
-  await runAgentProcess(p.small, smallEpisodes, [values.small!, '--seed', String(p.seed), ...values['small-set']!.flatMap((s) => ['--set', s])], ['--until-solved']);
+  await runAgentProcess(p.small, smallEpisodes, [values.small!, '--seed', String(p.seed), ...setArgs(values['small-set']!)], ['--until-solved']);
   if (solvedIn(p.small) === null && !values['transfer-unsolved']) return;
-  await runAgentProcess(p.large, episodes, [values.problem!, '--from', p.small, '--seed', String(p.seed), ...values.set!.flatMap((s) => ['--set', s])], ['--until-solved']);
+  await runAgentProcess(p.large, episodes, [values.problem!, '--from', p.small, '--seed', String(p.seed), ...setArgs(values.set!)], ['--until-solved']);
 });
 exitOnFailures('bench/curriculum', failures);
 
