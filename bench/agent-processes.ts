@@ -62,6 +62,17 @@ export function readEpisodeLog(dir: string): EpisodeRecord[] {
   return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as EpisodeRecord);
 }
 
+/** `--set key=value` arguments of `asla run`, one per entry. */
+export function setArgs(list: readonly string[]): string[] {
+  return list.flatMap((s) => ['--set', s]);
+}
+
+/** Atoms of a run's final structures: the template's (from its config.json) and the placed ones. */
+export function atomsOfRun(dir: string, lines: readonly EpisodeRecord[]): number {
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { template: unknown[] };
+  return config.template.length + (lines[0]?.actions.length ?? 0);
+}
+
 /** Ends the benchmark with one line per failed agent and exit 1 (nothing when none failed). */
 export function exitOnFailures(bench: string, failures: Error[]): void {
   if (failures.length === 0) return;

@@ -27,7 +27,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { benchFlags } from './args.js';
 import { fileURLToPath } from 'node:url';
-import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
+import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess, setArgs } from './agent-processes.js';
 import { C3H4O2, C3H4O2_MOTIFS } from '../src/agent/presets-molecules.js';
 import { BuildingGrid } from '../src/grid/index.js';
 import { Atoms } from '../src/structure/atoms.js';
@@ -80,7 +80,7 @@ async function runBenchmark(): Promise<void> {
     runAgentProcess(job.dir, episodes, [
       'c3h4o2', '--seed', String(job.seed),
       ...(job.group === 'plain' ? [] : ['--set', `motif=${JSON.stringify(motifOf(job.group))}`]),
-      ...values.set!.flatMap((s) => ['--set', s]),
+      ...setArgs(values.set!),
     ]),
   );
   exitOnFailures('bench/c3h4o2', failures);

@@ -26,9 +26,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchFlags } from './args.js';
-import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
+import { atomsOfRun, exitOnFailures, inLanes, readEpisodeLog, runAgentProcess, setArgs } from './agent-processes.js';
 import { episodeSolved } from '../src/agent/agent.js';
-import { readJsonFile } from '../src/util/json-file.js';
 
 const { values } = benchFlags('curriculum', {
   options: {
@@ -58,9 +57,6 @@ const pipelines = Array.from({ length: Number(values.agents) }, (_, i) => ({
 // the criterion --until-solved stops at
 const solvedIn = (dir: string) => readEpisodeLog(dir).find(episodeSolved)?.episode ?? null;
 
-/** `--set key=value` arguments of `asla run`, one per entry. */
-const setArgs = (list: string[]) => list.flatMap((s) => ['--set', s]);
-
 const started = performance.now();
 const failures = await inLanes(pipelines, Number(values.parallel), async (p) => {
   await runAgentProcess(p.small, smallEpisodes, [values.small!, '--seed', String(p.seed), ...setArgs(values['small-set']!)], ['--until-solved']);
@@ -79,8 +75,7 @@ function stage(dir: string) {
     ...(lines.some((r) => 'honeycomb' in r) ? { firstHoneycombEpisode: lines.find((r) => r.honeycomb)?.episode ?? null } : {}),
     episodesRun: lines.length,
     cpuSeconds: lines.reduce((a, r) => a + (r.ms.cpu ?? 0), 0) / 1000,
-    // atoms: the template's and the placed ones
-    bestEnergyPerAtom: Math.min(...lines.flatMap((r) => (r.energy === null ? [] : [r.energy]))) / ((readJsonFile(join(dir, 'config.json')) as { template: unknown[] }).template.length + (lines[0]?.actions.length ?? 0)),
+    bestEnergyPerAtom: Math.min(...lines.flatMap((r) => (r.energy === null ? [] : [r.energy]))) / atomsOfRun(dir, lines),
   };
 }
 

@@ -23,7 +23,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchFlags } from './args.js';
-import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
+import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess, setArgs, atomsOfRun } from './agent-processes.js';
 
 const { values } = benchFlags('learning', {
   options: {
@@ -51,7 +51,7 @@ const failures = await inLanes(jobs, Number(values.parallel), (job) =>
   runAgentProcess(
     job.dir,
     episodes,
-    [values.problem!, '--seed', String(job.seed), '--policy', job.policy, ...values.set!.flatMap((s) => ['--set', s])],
+    [values.problem!, '--seed', String(job.seed), '--policy', job.policy, ...setArgs(values.set!)],
     values['until-solved'] ? ['--until-solved'] : [],
   ),
 );
@@ -73,7 +73,7 @@ for (const policy of ['asla', 'random']) {
     // the process's CPU time (ms.cpu), in logs that carry it (older episodes lack it)
     const withCpu = lines.filter((r) => typeof r.ms.cpu === 'number');
     const cpu = withCpu.reduce((a, r) => a + (r.ms.cpu ?? 0), 0);
-    const atoms = lines[0]?.actions.length + 1;
+    const atoms = atomsOfRun(j.dir, lines);
     // What exploration yields: the share of episodes whose structure lands within the reward
     // window (ΔE per atom above the best so far, where rewards are not clipped to -1), for
     // greedy builds, builds with a fully random action (ε0, kind r) and builds whose only

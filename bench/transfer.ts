@@ -45,7 +45,7 @@ import { benchFlags } from './args.js';
 import { episodeSolved } from '../src/agent/agent.js';
 import { writeFileAtomic } from '../src/search/checkpoint.js';
 import { readJsonFile } from '../src/util/json-file.js';
-import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess } from './agent-processes.js';
+import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess, setArgs } from './agent-processes.js';
 
 const { values } = benchFlags('transfer', {
   options: {
@@ -132,7 +132,7 @@ if (!values.report) {
       // a grain-boundary agent stops once it has built the 5–7 boundary: the figures need only its first success
       await runAgentProcess(job.dir, job.episodes, [
         job.problem, '--seed', String(job.seed), '--set', 'training.threads=1',
-        ...settings.set.flatMap((s) => ['--set', s]), ...(job.from ? ['--from', job.from] : []),
+        ...setArgs(settings.set), ...(job.from ? ['--from', job.from] : []),
       ], job.problem === 'grain-boundary' ? ['--until-solved'] : []);
     })();
     finished.set(job.dir, done);
