@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EpisodeRecord } from '../src/agent/agent.js';
+import { readJsonFile } from '../src/util/json-file.js';
 
 const CLI = resolve(fileURLToPath(import.meta.url), '../../src/cli/main.js');
 
@@ -69,7 +70,7 @@ export function setArgs(list: readonly string[]): string[] {
 
 /** Atoms of a run's final structures: the template's (from its config.json) and the placed ones. */
 export function atomsOfRun(dir: string, lines: readonly EpisodeRecord[]): number {
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { template: unknown[] };
+  const config = readJsonFile(join(dir, 'config.json')) as { template: unknown[] };
   return config.template.length + (lines[0]?.actions.length ?? 0);
 }
 
