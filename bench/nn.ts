@@ -13,6 +13,7 @@
 import { QNetwork, type GridShape, type QNetworkSpec } from '../src/nn/network.js';
 import { Trainer, type TrainSample } from '../src/nn/train.js';
 import { Rng } from '../src/util/rng.js';
+import { kernelsInUse } from '../src/nn/native.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
       });
     }
   }
-  process.stdout.write(JSON.stringify({ node: process.version, results }, null, 1) + '\n');
+  process.stdout.write(JSON.stringify({ node: process.version, kernels: kernelsInUse(), results }, null, 1) + '\n');
 }
 
 main().catch((e) => {

@@ -32,8 +32,9 @@
  *    frequencies for the spectral products, two barriers per layer.
  * Arithmetic is float64; parameters and the kernels' spectra are stored as float32.
  */
-import { planFFT, paddedLength, primeFactors, type VectorFFT } from './fft.js';
+import { planFFT, paddedLength, primeFactors, RaderFFT, StockhamFFT, type VectorFFT } from './fft.js';
 import { productKernel } from './products.js';
+import { nativeKernels, type NativeKernels } from './native.js';
 
 export interface QNetworkSpec {
   species: number;
@@ -192,7 +193,11 @@ export class ConvEngine {
   private buf: Float64Array[];
   private fullBand: Band;
   private fullPadBand: Band;
-  // kernel spectra per layer (index l; l=0 unused), [f][o][c], scaled by 1/(Ma Mb);
+  // native product kernels (native.ts), chosen once per engine: with them the
+  // kernel spectra and weight-gradient accumulators are channel-major [o][c][f]
+  // (their loops run over contiguous frequencies), without them [f][o][c]
+  readonly native: NativeKernels | null = nativeKernels();
+  // kernel spectra per layer (index l; l=0 unused), [f][o][c] or [o][c][f] (above), scaled by 1/(Ma Mb);
   // float32: they are read for every sample, and fit the caches better (rounding
   // 6e-8 relative, far below the 1e-5 required of outputs and gradients)
   private kRe: Float32Array[] = [];
@@ -242,6 +247,16 @@ export class ConvEngine {
     this.buf = [new Float64Array(sz), new Float64Array(sz), new Float64Array(sz), new Float64Array(sz)];
     this.fullBand = Band.full(this.nb, this.Mb);
     this.fullPadBand = Band.full(this.Mb, this.Mb);
+    // the 2-D transforms in C when both axis plans are Stockham or Rader (not
+    // Bluestein); they work in this.buf
+    const nativePlan = (p: VectorFFT) => (p instanceof StockhamFFT || p instanceof RaderFFT ? p.nativePlan : null);
+    const pa = nativePlan(this.planA), pb = nativePlan(this.planB);
+    if (this.native && pa && pb) this.spectraContext = this.native.spectraContext(pa, pb, this.Ma, this.Mb, this.buf[0], this.buf[1], this.buf[2], this.buf[3]);
+  }
+  private spectraContext: object | null = null;
+  /** Whether the 2-D transforms run in C (native kernels built, no Bluestein axis). */
+  get nativeTransforms(): boolean {
+    return this.spectraContext !== null;
   }
 
   /** Internal (unpadded) spatial index of API grid point (x0, x1). */
@@ -288,7 +303,10 @@ export class ConvEngine {
       }
       const tRe = this.scratchArr('kT', pairs * this.F), tIm = this.scratchArr('kTi', pairs * this.F);
       this.forwardSpectra(spatial, pairs, tRe, tIm, this.fullPadBand, true);
-      toFreqMajor(tRe, tIm, pairs, this.F, this.kRe[l], this.kIm[l]);
+      if (this.native) {
+        this.kRe[l].set(tRe.subarray(0, pairs * this.F));
+        this.kIm[l].set(tIm.subarray(0, pairs * this.F));
+      } else toFreqMajor(tRe, tIm, pairs, this.F, this.kRe[l], this.kIm[l]);
     }
   }
 
@@ -302,6 +320,7 @@ export class ConvEngine {
   forwardSpectra(x: Float64Array, C: number, outRe: Float64Array, outIm: Float64Array, band: Band, padded = false): void {
     const { Ma, Mb, Hb, F, negA } = this;
     const rows = padded ? Ma : this.na, cols = padded ? Mb : this.nb, cs = rows * cols;
+    if (this.spectraContext) return this.native!.forwardSpectra(this.spectraContext, x, C, outRe, outIm, rows, cols, band.runs, band.mask);
     const [b0r, b0i, b1r, b1i] = this.buf;
     const { rinA, routA, rinB, routB } = this;
     const runs = band.runs, mask = band.mask, nr = runs.length;
@@ -375,6 +394,7 @@ export class ConvEngine {
   inverseSpectra(inRe: Float64Array, inIm: Float64Array, C: number, y: Float64Array, band: Band, padded = false): void {
     const { Ma, Mb, Hb, F, negA } = this;
     const rows = padded ? Ma : this.na, cols = padded ? Mb : this.nb, cs = rows * cols;
+    if (this.spectraContext) return this.native!.inverseSpectra(this.spectraContext, inRe, inIm, C, y, rows, cols, band.runs, band.mask);
     const [b0r, b0i, b1r, b1i] = this.buf;
     const { rinA, routA, rinB, routB } = this;
     const runs = band.runs, nr = runs.length, mask = band.mask;
@@ -443,19 +463,22 @@ export class ConvEngine {
   /** Z[o] = sum_c K[o][c] S[c] (forward convolution). */
   private productForward(l: number, sRe: Float64Array, sIm: Float64Array, zRe: Float64Array, zIm: Float64Array): void {
     const { cin, cout } = this.layers[l];
-    productKernel('forward', cin, cout)(this.kRe[l], this.kIm[l], sRe, sIm, zRe, zIm, this.F);
+    if (this.native) this.native.forward(this.kRe[l], this.kIm[l], sRe, sIm, zRe, zIm, this.F, cin, cout, 0, this.F);
+    else productKernel('forward', cin, cout)(this.kRe[l], this.kIm[l], sRe, sIm, zRe, zIm, this.F);
   }
 
   /** dS[c] = sum_o conj(K[o][c]) DZ[o] (transposed convolution). */
   private productBackward(l: number, dzRe: Float64Array, dzIm: Float64Array, dRe: Float64Array, dIm: Float64Array): void {
     const { cin, cout } = this.layers[l];
-    productKernel('backward', cin, cout)(this.kRe[l], this.kIm[l], dzRe, dzIm, dRe, dIm, this.F);
+    if (this.native) this.native.backward(this.kRe[l], this.kIm[l], dzRe, dzIm, dRe, dIm, this.F, cin, cout, 0, this.F);
+    else productKernel('backward', cin, cout)(this.kRe[l], this.kIm[l], dzRe, dzIm, dRe, dIm, this.F);
   }
 
-  /** G[o][c] += conj(DZ[o]) S[c] (weight gradient, cross-correlation), G in [f][o][c] layout. */
+  /** G[o][c] += conj(DZ[o]) S[c] (weight gradient, cross-correlation), G in the kernel spectra's layout. */
   private productGrad(l: number, dzRe: Float64Array, dzIm: Float64Array, sRe: Float64Array, sIm: Float64Array, gRe: Float64Array, gIm: Float64Array): void {
     const { cin, cout } = this.layers[l];
-    productKernel('grad', cin, cout)(gRe, gIm, dzRe, dzIm, sRe, sIm, this.F);
+    if (this.native) this.native.grad(gRe, gIm, dzRe, dzIm, sRe, sIm, this.F, cin, cout, 0, this.F);
+    else productKernel('grad', cin, cout)(gRe, gIm, dzRe, dzIm, sRe, sIm, this.F);
   }
 
   // ------------------------------------------------------------ direct layers
@@ -831,8 +854,13 @@ export class ConvEngine {
           }
       }
     }
-    const fn = productKernel('forward', g.cin, g.cout), kr = this.kRe[l], ki = this.kIm[l];
-    for (let kb = 0; kb < Hb; kb++) for (let r = 0; r < nr; r += 2) fn(kr, ki, sRe, sIm, zRe, zIm, F, kb * Ma + runs[r], kb * Ma + runs[r + 1]);
+    const kr = this.kRe[l], ki = this.kIm[l], nat = this.native;
+    if (nat) {
+      for (let kb = 0; kb < Hb; kb++) for (let r = 0; r < nr; r += 2) nat.forward(kr, ki, sRe, sIm, zRe, zIm, F, g.cin, g.cout, kb * Ma + runs[r], kb * Ma + runs[r + 1]);
+    } else {
+      const fn = productKernel('forward', g.cin, g.cout);
+      for (let kb = 0; kb < Hb; kb++) for (let r = 0; r < nr; r += 2) fn(kr, ki, sRe, sIm, zRe, zIm, F, kb * Ma + runs[r], kb * Ma + runs[r + 1]);
+    }
     for (let c = 0; c < g.cout; c += 2) {
       const two = c + 1 < g.cout, xa = c * F, xb = xa + F;
       for (let kb = 0; kb < Hb; kb++) {
@@ -1092,9 +1120,12 @@ export class ConvEngine {
       const g = this.layers[l];
       const pairs = g.cout * g.cin;
       const R = this.scratchArr('R', pairs * sz);
-      const tRe = this.scratchArr('kT', pairs * F), tIm = this.scratchArr('kTi', pairs * F);
-      fromFreqMajor(gRe[l], gIm[l], pairs, F, tRe, tIm);
-      this.inverseSpectra(tRe, tIm, pairs, R, this.fullPadBand, true);
+      if (this.native) this.inverseSpectra(gRe[l], gIm[l], pairs, R, this.fullPadBand, true);
+      else {
+        const tRe = this.scratchArr('kT', pairs * F), tIm = this.scratchArr('kTi', pairs * F);
+        fromFreqMajor(gRe[l], gIm[l], pairs, F, tRe, tIm);
+        this.inverseSpectra(tRe, tIm, pairs, R, this.fullPadBand, true);
+      }
       for (let q = 0; q < pairs; q++) {
         const w = g.wOff + q * this.K, ro = q * sz;
         for (let t0 = 0; t0 < k0; t0++) {

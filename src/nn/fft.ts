@@ -22,6 +22,8 @@
  * the forward transform, +1 for the (unnormalised) inverse.
  */
 
+import { nativeKernels, type NativePlan, type StockhamPlan } from './native.js';
+
 export interface VectorFFT {
   readonly n: number;
   /**
@@ -106,6 +108,16 @@ export class StockhamFFT implements VectorFFT {
   readonly rowIn = null;
   readonly rowOut = null;
   private tmp: Float64Array[] = [];
+  // the stages packed for the native kernels (native.ts): 5 numbers per stage
+  // (p, l1, m, twiddle offset, table offset or -1) and the tables concatenated
+  private nativeInfo: Int32Array;
+  private nativeTw: Float64Array[];
+  private nativeTab: Float64Array[];
+  /** The plan as the native code reads it (native.ts NativePlan); null for an empty plan (n = 1). */
+  get nativePlan(): StockhamPlan | null {
+    if (!this.stages.length) return null;
+    return [this.nativeInfo, this.nativeTw[0], this.nativeTw[1], this.nativeTab[0], this.nativeTab[1]];
+  }
   constructor(readonly n: number) {
     const f = primeFactors(n);
     // factors of 2 into radix-4 stages, and a radix-8 stage for an odd count
@@ -159,6 +171,24 @@ export class StockhamFFT implements VectorFFT {
       this.stages.push(st);
       l1 *= p;
     }
+    this.nativeInfo = new Int32Array(5 * this.stages.length);
+    let tw = 0, tab = 0;
+    for (const [k, st] of this.stages.entries()) {
+      this.nativeInfo.set([st.p, st.l1, st.m, tw, st.cosTab ? tab : -1], 5 * k);
+      tw += st.twRe.length;
+      tab += st.cosTab?.length ?? 0;
+    }
+    this.nativeTw = [new Float64Array(tw), new Float64Array(tw)];
+    this.nativeTab = [new Float64Array(tab), new Float64Array(tab)];
+    for (const [k, st] of this.stages.entries()) {
+      const t = this.nativeInfo[5 * k + 3], c = this.nativeInfo[5 * k + 4];
+      this.nativeTw[0].set(st.twRe, t);
+      this.nativeTw[1].set(st.twIm, t);
+      if (st.cosTab) {
+        this.nativeTab[0].set(st.cosTab, c);
+        this.nativeTab[1].set(st.sinTab!, c);
+      }
+    }
   }
 
   private scratch(size: number): Float64Array[] {
@@ -173,6 +203,9 @@ export class StockhamFFT implements VectorFFT {
   }
 
   run(aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, V: number, runs: Int32Array, sign: number): boolean {
+    // the same stages in C when the native kernels are built (native/fft.inc)
+    const nat = nativeKernels();
+    if (nat && this.stages.length) return nat.fft(this.nativeInfo, this.nativeTw[0], this.nativeTw[1], this.nativeTab[0], this.nativeTab[1], aRe, aIm, bRe, bIm, V, runs, sign);
     let inB = false;
     for (const st of this.stages) {
       const sRe = inB ? bRe : aRe, sIm = inB ? bIm : aIm;
@@ -722,6 +755,11 @@ export class RaderFFT implements VectorFFT {
   private bRe: Float64Array[] = []; // [forward, inverse] DFT_{n-1}(b) / (n-1)
   private bIm: Float64Array[] = [];
   private buf: Float64Array[] = [];
+  /** The plan as the native code reads it (native.ts NativePlan): null unless the inner plan is Stockham. */
+  get nativePlan(): NativePlan | null {
+    const inner = this.inner instanceof StockhamFFT ? this.inner.nativePlan : null;
+    return inner && [...inner, this.bRe[0], this.bIm[0], this.bRe[1], this.bIm[1], this.rowIn, this.rowOut];
+  }
   readonly rowIn: Int32Array; // x[t] in row rowIn[t]: a_p in rows 0..n-2, x[0] in row n-1
   readonly rowOut: Int32Array; // X[k] in row rowOut[k]: x0 + c_q in rows 0..n-2, X[0] in row n-1
   constructor(readonly n: number) {

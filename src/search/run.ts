@@ -31,6 +31,7 @@ import { COMMON } from '../agent/presets.js';
 import { mergeConfig } from '../agent/problem.js';
 import { applyTransfer, type TransferOrigin } from '../agent/transfer.js';
 import { loadSourceNetwork } from './transfer-source.js';
+import { kernelsInUse } from '../nn/native.js';
 
 export interface RunOptions {
   dir: string;
@@ -257,6 +258,7 @@ export class Run {
       failuresByKind: { ...this.failures },
       failedEvaluationsThisSession: failuresThisSession,
       secondsThisSession: Math.round(ms) / 1000,
+      kernels: kernelsInUse(),
     };
   }
 
@@ -284,6 +286,8 @@ export interface RunSummary {
   failuresByKind: Record<string, number>;
   failedEvaluationsThisSession: number;
   secondsThisSession: number;
+  /** The network engine's product kernels this session: 'native avx2-fma', 'typescript (…)'. */
+  kernels: string;
 }
 
 function sizeOf(path: string): number {
