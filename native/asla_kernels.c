@@ -6,10 +6,13 @@
  *   backward  dS[c][f] = sum_o conj(K[o][c][f]) DZ[o][f]
  *   gradient  G[o][c][f] += conj(DZ[o][f]) S[c][f]
  * Layout is channel-major, [o][c][f] and [c][f], so that the innermost loop
- * runs over contiguous frequencies and the compiler vectorises it (AVX2 + FMA
- * where the CPU has them, chosen when the module loads). Kernel spectra are
+ * runs over contiguous frequencies and the compiler vectorises it (AVX2 where
+ * the CPU has it, chosen when the module loads). Kernel spectra are
  * float32, everything else float64, as in the TypeScript kernels
- * (src/nn/products.ts), which stay the fallback. Frequencies are taken in
+ * (src/nn/products.ts), which stay the fallback. Built with
+ * -ffp-contract=off (scripts/build-native.mjs): no fused multiply-adds, every
+ * operation in the TypeScript order, so the results are bit for bit those of
+ * the TypeScript kernels (tested) and a run resumes exactly on either. Frequencies are taken in
  * blocks so that one block of every output channel stays in cache while the
  * input channels stream past.
  *
@@ -77,7 +80,7 @@ typedef struct {
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define HAVE_AVX2_BUILD 1
 #define KNAME(name) name##_avx2
-#define KATTR __attribute__((target("avx2,fma")))
+#define KATTR __attribute__((target("avx2")))
 #include "products.inc"
 #include "fft.inc"
 #include "spectra.inc"
@@ -402,14 +405,14 @@ static napi_value js_grad(napi_env env, napi_callback_info info) { return call(e
 NAPI_MODULE_INIT() {
 #ifdef HAVE_AVX2_BUILD
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+  if (__builtin_cpu_supports("avx2")) {
     forward = forward_avx2;
     backward = backward_avx2;
     grad = grad_avx2;
     stockham = stockham_avx2;
     forwardSpectra = forwardSpectra_avx2;
     inverseSpectra = inverseSpectra_avx2;
-    variant = "avx2-fma";
+    variant = "avx2";
   }
 #endif
   napi_value v;

@@ -5,7 +5,8 @@
  * TypeScript ones, which stay the fallback) with the channel-major layout
  * [o][c][f], vectorised over frequencies; the Stockham FFT stages (fft.ts) and
  * the engine's 2-D real transforms (engine.ts forwardSpectra, inverseSpectra),
- * the same loops in C. ConvEngine decides once, when it is made, which product
+ * the same loops in C, bit for bit the same results (no fused multiply-adds,
+ * the same order of operations). ConvEngine decides once, when it is made, which product
  * kernels it uses; StockhamFFT decides per transform. ASLA_NATIVE=0 in the
  * environment, or useNativeKernels(false), gives the TypeScript ones.
  */
@@ -66,7 +67,7 @@ export interface NativeKernels {
   spectraContext(planA: NativePlan, planB: NativePlan, Ma: number, Mb: number, b0r: Float64Array, b0i: Float64Array, b1r: Float64Array, b1i: Float64Array): object;
   forwardSpectra(ctx: object, x: Float64Array, C: number, outRe: Float64Array, outIm: Float64Array, rows: number, cols: number, runs: Int32Array, mask: Uint8Array): void;
   inverseSpectra(ctx: object, inRe: Float64Array, inIm: Float64Array, C: number, y: Float64Array, rows: number, cols: number, runs: Int32Array, mask: Uint8Array): void;
-  /** 'avx2-fma' or 'generic': the variant the module chose for this CPU. */
+  /** 'avx2' or 'generic': the variant the module chose for this CPU. */
   variant: string;
 }
 

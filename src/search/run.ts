@@ -286,7 +286,7 @@ export interface RunSummary {
   failuresByKind: Record<string, number>;
   failedEvaluationsThisSession: number;
   secondsThisSession: number;
-  /** The network engine's product kernels this session: 'native avx2-fma', 'typescript (…)'. */
+  /** The network engine's product kernels this session: 'native avx2', 'typescript (…)'. */
   kernels: string;
 }
 
