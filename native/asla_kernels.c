@@ -22,6 +22,7 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define BLOCK 256
@@ -121,17 +122,23 @@ static int whole(napi_env env, napi_value v, size_t *out) {
   return 1;
 }
 
+/* Reads exactly `want` arguments into argv; 0 after throwing. */
+static int arguments(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *name) {
+  size_t argc = want;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc == want) return 1;
+  char message[96];
+  snprintf(message, sizeof message, "asla_kernels.%s: %zu arguments expected", name, want);
+  napi_throw_type_error(env, NULL, message);
+  return 0;
+}
+
 enum kind { FORWARD, BACKWARD, GRAD };
 
 /* (k_or_g_re, k_or_g_im, aRe, aIm, bRe, bIm, F, cin, cout, f0, f1) */
 static napi_value call(napi_env env, napi_callback_info info, enum kind kind) {
-  size_t argc = 11;
   napi_value argv[11];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 11) {
-    napi_throw_type_error(env, NULL, "asla_kernels: 11 arguments expected");
-    return NULL;
-  }
+  if (!arguments(env, info, 11, argv, "product")) return NULL;
   void *p[6];
   size_t len[6];
   const napi_typedarray_type first = kind == GRAD ? napi_float64_array : napi_float32_array;
@@ -204,13 +211,8 @@ static size_t stages(napi_env env, napi_value *v, stage_t *st, long *ns, size_t 
    (result in b): a whole Stockham transform (fft.ts StockhamFFT.run).
    info: Int32Array of 5 per stage (p, l1, m, twiddle offset, table offset or -1). */
 static napi_value js_fft(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
   napi_value argv[12];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 12) {
-    napi_throw_type_error(env, NULL, "asla_kernels.fft: 12 arguments expected");
-    return NULL;
-  }
+  if (!arguments(env, info, 12, argv, "fft")) return NULL;
   stage_t st[MAX_STAGES];
   long ns = 0;
   size_t maxH = 0, V, nr, len[4];
@@ -309,13 +311,8 @@ static void free_context(napi_env env, void *data, void *hint) {
    typed arrays are the engine's own, kept for its lifetime (ArrayBuffer memory
    does not move). */
 static napi_value js_context(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
   napi_value argv[8];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 8) {
-    napi_throw_type_error(env, NULL, "asla_kernels.spectraContext: 8 arguments expected");
-    return NULL;
-  }
+  if (!arguments(env, info, 8, argv, "spectraContext")) return NULL;
   spectra_t *g = calloc(1, sizeof(spectra_t));
   if (!g) {
     napi_throw_error(env, NULL, "asla_kernels: out of memory");
