@@ -412,8 +412,13 @@ NAPI_MODULE_INIT() {
     variant = "avx2";
   }
 #endif
-  napi_value v;
+#ifndef ASLA_SOURCE_HASH
+#define ASLA_SOURCE_HASH ""
+#endif
+  napi_value v, h;
   napi_create_string_utf8(env, variant, NAPI_AUTO_LENGTH, &v);
+  /* sha256 of native/ when built by scripts/build-native.mjs (src/nn/native.ts checks it) */
+  napi_create_string_utf8(env, ASLA_SOURCE_HASH, NAPI_AUTO_LENGTH, &h);
   napi_property_descriptor d[] = {
       {"forward", NULL, js_forward, NULL, NULL, NULL, napi_enumerable, NULL},
       {"backward", NULL, js_backward, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -423,7 +428,8 @@ NAPI_MODULE_INIT() {
       {"forwardSpectra", NULL, js_forward_spectra, NULL, NULL, NULL, napi_enumerable, NULL},
       {"inverseSpectra", NULL, js_inverse_spectra, NULL, NULL, NULL, napi_enumerable, NULL},
       {"variant", NULL, NULL, NULL, NULL, v, napi_enumerable, NULL},
+      {"sourceHash", NULL, NULL, NULL, NULL, h, napi_enumerable, NULL},
   };
-  napi_define_properties(env, exports, 8, d);
+  napi_define_properties(env, exports, 9, d);
   return exports;
 }

@@ -12,7 +12,8 @@
  * CC picks the compiler (default: cc, then gcc, then clang).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,9 +47,16 @@ function works(cc) {
 const cc = [process.env.CC, 'cc', 'gcc', 'clang'].find((c) => c && works(c));
 if (!cc) done('native kernels not built: no C compiler (cc, gcc, clang; or set CC); the TypeScript kernels will be used', false);
 
+// the module carries a hash of its sources; src/nn/native.ts computes the same
+// and refuses a module built from other sources (a checkout updated without
+// rebuilding), falling back to the TypeScript kernels with a message
+const hash = createHash('sha256');
+for (const name of readdirSync(join(root, 'native')).sort()) hash.update(name + '\0').update(readFileSync(join(root, 'native', name)));
+const sourceHash = hash.digest('hex');
+
 mkdirSync(dirname(target), { recursive: true });
 const temp = `${target}.${process.pid}.tmp`;
-const flags = ['-std=c11', '-O3', '-ffp-contract=off', '-fPIC', '-shared', '-Wall', `-I${include}`, '-o', temp, source];
+const flags = ['-std=c11', '-O3', '-ffp-contract=off', '-fPIC', '-shared', '-Wall', `-I${include}`, `-DASLA_SOURCE_HASH="${sourceHash}"`, '-o', temp, source];
 if (process.platform === 'darwin') flags.unshift('-undefined', 'dynamic_lookup');
 try {
   execFileSync(cc, flags, { stdio: ['ignore', 'ignore', 'pipe'] });

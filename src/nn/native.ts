@@ -10,7 +10,10 @@
  * kernels it uses; StockhamFFT decides per transform. ASLA_NATIVE=0 in the
  * environment, or useNativeKernels(false), gives the TypeScript ones.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /** Arguments: (kRe|gRe, kIm|gIm, aRe, aIm, bRe, bIm, F, cin, cout, f0, f1); see products.ts. */
 type NativeProduct = (
@@ -69,19 +72,35 @@ export interface NativeKernels {
   inverseSpectra(ctx: object, inRe: Float64Array, inIm: Float64Array, C: number, y: Float64Array, rows: number, cols: number, runs: Int32Array, mask: Uint8Array): void;
   /** 'avx2' or 'generic': the variant the module chose for this CPU. */
   variant: string;
+  /** sha256 of the native/ sources it was built from (scripts/build-native.mjs). */
+  sourceHash: string;
 }
 
 let module: NativeKernels | null | undefined;
 let reason = '';
 let enabled = process.env.ASLA_NATIVE !== '0';
 
+/** sha256 of the native/ sources, as scripts/build-native.mjs computes it; null without them. */
+function sourceHash(): string | null {
+  const dir = fileURLToPath(new URL('../../../native/', import.meta.url));
+  if (!existsSync(dir)) return null;
+  const hash = createHash('sha256');
+  for (const name of readdirSync(dir).sort()) hash.update(name + '\0').update(readFileSync(dir + name));
+  return hash.digest('hex');
+}
+
 function load(): NativeKernels | null {
   if (module !== undefined) return module;
   try {
     // dist/src/nn/native.js -> build/asla_kernels.node at the package root
-    module = createRequire(import.meta.url)('../../../build/asla_kernels.node') as NativeKernels;
+    const m = createRequire(import.meta.url)('../../../build/asla_kernels.node') as NativeKernels;
+    const want = sourceHash();
+    if (want !== null && m.sourceHash !== want) {
+      reason = 'build/asla_kernels.node was built from other sources than native/ (rebuild: npm run build:native)';
+      module = null;
+    } else module = m;
   } catch (e) {
-    reason = `build/asla_kernels.node not loaded (${(e as Error).message.split('\n')[0]}); run node scripts/build-native.mjs`;
+    reason = `build/asla_kernels.node not loaded (${(e as Error).message.split('\n')[0]}); run npm run build:native`;
     module = null;
   }
   return module;
