@@ -221,7 +221,7 @@ static napi_value js_fft(napi_env env, napi_callback_info info) {
   void *p[4], *rp;
   int64_t sign;
   for (int i = 0; i < 4; i++)
-    if (!typed(env, argv[5 + i], napi_float64_array, &p[i], &len[i]) || len[i] < n * 1) {
+    if (!typed(env, argv[5 + i], napi_float64_array, &p[i], &len[i])) {
       napi_throw_type_error(env, NULL, "asla_kernels.fft: wrong array type");
       return NULL;
     }

@@ -5,6 +5,7 @@ import { Trainer, type TrainSample } from '../../src/nn/train.js';
 import { kernelsInUse, nativeKernels, useNativeKernels } from '../../src/nn/native.js';
 import { productKernel } from '../../src/nn/products.js';
 import { ConvEngine } from '../../src/nn/engine.js';
+import { planFFT, StockhamFFT } from '../../src/nn/fft.js';
 import { Rng } from '../../src/util/rng.js';
 
 // The native product kernels are optional on a user's machine (no C compiler:
@@ -71,6 +72,13 @@ test('native products refuse wrong arrays and sizes', { skip }, () => {
   assert.throws(() => nat.forward(f64, f64, f64, f64, f64, f64, 4, 10, 10, 0, 4), /wrong array type/);
   assert.throws(() => nat.forward(f32, f32, f64, f64, f64, f64, 5, 10, 10, 0, 5), /shorter/);
   assert.throws(() => nat.forward(f32, f32, f64, f64, f64, f64, 4, 10, 10, 3, 5), /bad sizes/);
+  // a transform of 12 = 4 x 3 over V = 8 vectors
+  const plan = (planFFT(12) as StockhamFFT).nativePlan!;
+  const a = () => new Float64Array(12 * 8);
+  assert.throws(() => nat.fft(...plan, a(), a(), a(), a(), 8, Int32Array.of(0, 9), -1), /runs outside/);
+  assert.throws(() => nat.fft(...plan, a(), a(), a(), new Float64Array(12 * 7), 8, Int32Array.of(0, 8), -1), /shorter/);
+  assert.throws(() => nat.fft(Int32Array.of(4, 1, 3, 0, -1, 3, 5, 1, 0, -1), ...plan.slice(1) as [Float64Array, Float64Array, Float64Array, Float64Array], a(), a(), a(), a(), 8, Int32Array.of(0, 8), -1), /inconsistent stage/);
+  assert.equal(typeof nat.fft(...plan, a(), a(), a(), a(), 8, Int32Array.of(0, 8), -1), 'boolean');
 });
 
 function randomState(rng: Rng, S: number, shape: GridShape, atoms: number): Float32Array {
