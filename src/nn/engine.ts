@@ -30,6 +30,10 @@
  *  - A forward pass can be split over two threads (forwardPart, driven by
  *    ForwardThreads): rows for the work in space, negation-closed sets of
  *    frequencies for the spectral products, two barriers per layer.
+ *  - With the native kernels (native.ts, native/), the 2-D transforms and the
+ *    spectral products run in C, the same operations in the same order (the
+ *    same numbers bit for bit); kernel spectra and gradient accumulators are
+ *    then channel-major [o][c][f] instead of [f][o][c].
  * Arithmetic is float64; parameters and the kernels' spectra are stored as float32.
  */
 import { planFFT, paddedLength, primeFactors, RaderFFT, StockhamFFT, type VectorFFT } from './fft.js';
