@@ -1,23 +1,27 @@
 /*
- * Native frequency-domain products of the Q-network engine (src/nn/engine.ts),
- * the part of a training step that costs most: per frequency f a small complex
- * matrix-vector product over channels,
- *   forward   Z[o][f]  = sum_c K[o][c][f] S[c][f]
- *   backward  dS[c][f] = sum_o conj(K[o][c][f]) DZ[o][f]
- *   gradient  G[o][c][f] += conj(DZ[o][f]) S[c][f]
- * Layout is channel-major, [o][c][f] and [c][f], so that the innermost loop
- * runs over contiguous frequencies and the compiler vectorises it (AVX2 where
- * the CPU has it, chosen when the module loads). Kernel spectra are
- * float32, everything else float64, as in the TypeScript kernels
- * (src/nn/products.ts), which stay the fallback. Built with
- * -ffp-contract=off (scripts/build-native.mjs): no fused multiply-adds, every
- * operation in the TypeScript order, so the results are bit for bit those of
- * the TypeScript kernels (tested) and a run resumes exactly on either. Frequencies are taken in
- * blocks so that one block of every output channel stays in cache while the
- * input channels stream past.
+ * Native kernels of the Q-network engine (src/nn/engine.ts), the parts of a
+ * training step that cost most, each the same loops as the TypeScript they
+ * replace (which stay the fallback; src/nn/native.ts loads this module):
+ *  - products.inc: per frequency f a small complex matrix-vector product over
+ *    channels (src/nn/products.ts),
+ *      forward   Z[o][f]  = sum_c K[o][c][f] S[c][f]
+ *      backward  dS[c][f] = sum_o conj(K[o][c][f]) DZ[o][f]
+ *      gradient  G[o][c][f] += conj(DZ[o][f]) S[c][f]
+ *    in a channel-major layout, [o][c][f] and [c][f], so that the innermost
+ *    loop runs over contiguous frequencies and vectorises; frequencies are
+ *    taken in blocks so that a block of every output channel stays in cache
+ *    while the input channels stream past;
+ *  - fft.inc: the Stockham radix stages of src/nn/fft.ts;
+ *  - spectra.inc: the engine's 2-D real transforms (forwardSpectra,
+ *    inverseSpectra), with Rader's algorithm for prime axis lengths.
+ * Each is compiled twice, for AVX2 and for any CPU; the module picks when it
+ * loads. Kernel spectra are float32, everything else float64, as in
+ * TypeScript. Built with -ffp-contract=off (scripts/build-native.mjs): no fused
+ * multiply-adds, every operation in the TypeScript order, so the results are
+ * bit for bit those of the TypeScript kernels (test/nn/native.test.ts) and a
+ * run resumes exactly on either.
  *
- * Plain C against Node-API (node_api.h ships with Node), no other dependency;
- * scripts/build-native.mjs compiles it.
+ * Plain C against Node-API (node_api.h ships with Node), no other dependency.
  */
 #include <node_api.h>
 #include <stdint.h>
