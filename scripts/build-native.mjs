@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * Builds the optional native product kernels (native/asla_kernels.c) into
- * build/asla_kernels.node with the machine's C compiler and Node's own headers.
+ * Builds the optional native kernels of the network engine (native/asla_kernels.c:
+ * channel products, FFT stages, 2-D transforms) into build/asla_kernels.node
+ * with the machine's C compiler and Node's own headers.
  * Run by `npm install` / `npm ci` (the package's install script) and by hand:
  *   node scripts/build-native.mjs [--require]
  * Without a compiler or headers it prints one line and exits 0: the TypeScript
- * kernels are used instead (the same results bit for bit, about 2.5× slower
+ * kernels are used instead (the same results bit for bit, about 2.7× slower
  * training). -ffp-contract=off keeps the compiler from fusing multiply-adds,
  * which would round differently from TypeScript.
  * --require (CI): exit 1 when the build fails. ASLA_NATIVE=0 skips the build.
