@@ -11,18 +11,17 @@
  *
  *   node dist/bench/curriculum.js [--agents 8] [--seed-base 41] [--small graphene-small]
  *        [--small-episodes 1600] [--problem graphene] [--episodes 500] [--parallel 2]
- *        [--transfer-unsolved] [--small-all] [--out bench-runs/curriculum] [--set key=value ...]
- *        [--small-set key=value ...]
+ *        [--transfer-unsolved] [--small-until solved|learned|all] [--out bench-runs/curriculum]
+ *        [--set key=value ...] [--small-set key=value ...]
  *
- * --small-all: stage 1 runs all --small-episodes instead of stopping at its
- * first success, as the paper's graphene-edge agents trained 700 episodes
- * before their transfer (Sec. III); stage 2 follows when stage 1 built its
- * reference at any point. E.g. the paper's own transfer source, the edge,
- * on pristine graphene's 0.2 Å grid (the preset's is 0.18, and transfer
- * needs equal spacings):
- *   --small graphene-edge --small-episodes 700 --small-all
- *   --small-set 'grid.shape=[21,35]' --small-set 'grid.spacing=[0.2033333333,0.2]'
- *   --small-set 'grid.origin=[0,0.13]' --small-set network.bias=true
+ * --small-until: when stage 1 stops and counts as a success. `solved` (the
+ * default): at its first episode that built the reference. `learned`: at its
+ * first greedy episode that did (asla run --until-learned), so the network
+ * itself builds it. `all`: it runs all --small-episodes, as the paper's edge
+ * agents trained 700 episodes before their transfer (Sec. III), and counts as
+ * a success when it built the reference at any point. The edge as the teacher
+ * (README, "The edge as a teacher"):
+ *   --small graphene-edge-0.2 --small-until learned --small-episodes 2000 --episodes 1000
  *
  * --small-episodes is 1600 because seeds 41–56 (stage 1 with punishment) measured
  * it: 12 of 16 built 24-atom graphene against 10 of 16 with 800 (README, "The
@@ -42,7 +41,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchFlags } from './args.js';
 import { atomsOfRun, exitOnFailures, inLanes, readEpisodeLog, runAgentProcess, setArgs } from './agent-processes.js';
-import { episodeSolved } from '../src/agent/agent.js';
+import { episodeLearned, episodeSolved } from '../src/agent/agent.js';
 
 const { values } = benchFlags('curriculum', {
   options: {
@@ -54,7 +53,7 @@ const { values } = benchFlags('curriculum', {
     episodes: { type: 'string', default: '500' },
     parallel: { type: 'string', default: '2' },
     'transfer-unsolved': { type: 'boolean', default: false },
-    'small-all': { type: 'boolean', default: false },
+    'small-until': { type: 'string', default: 'solved' },
     out: { type: 'string', default: 'bench-runs/curriculum' },
     set: { type: 'string', multiple: true, default: [] },
     'small-set': { type: 'string', multiple: true, default: [] },
@@ -63,6 +62,11 @@ const { values } = benchFlags('curriculum', {
 });
 
 const smallEpisodes = Number(values['small-episodes']);
+const smallUntil = values['small-until']!;
+if (!['solved', 'learned', 'all'].includes(smallUntil)) {
+  process.stderr.write(`bench/curriculum: --small-until must be solved, learned or all, not '${smallUntil}'\n`);
+  process.exit(2);
+}
 const episodes = Number(values.episodes);
 const pipelines = Array.from({ length: Number(values.agents) }, (_, i) => ({
   seed: Number(values['seed-base']) + i,
@@ -70,12 +74,14 @@ const pipelines = Array.from({ length: Number(values.agents) }, (_, i) => ({
   large: join(values.out!, `large-${i}`),
 }));
 
-// the criterion --until-solved stops at
-const solvedIn = (dir: string) => readEpisodeLog(dir).find(episodeSolved)?.episode ?? null;
+// what counts as stage 1's success: the criterion --until-solved stops at, or --until-learned's
+const succeeded = smallUntil === 'learned' ? episodeLearned : episodeSolved;
+const solvedIn = (dir: string) => readEpisodeLog(dir).find(succeeded)?.episode ?? null;
+const smallFlags = smallUntil === 'solved' ? ['--until-solved'] : smallUntil === 'learned' ? ['--until-learned'] : [];
 
 const started = performance.now();
 const failures = await inLanes(pipelines, Number(values.parallel), async (p) => {
-  await runAgentProcess(p.small, smallEpisodes, [values.small!, '--seed', String(p.seed), ...setArgs(values['small-set']!)], values['small-all'] ? [] : ['--until-solved']);
+  await runAgentProcess(p.small, smallEpisodes, [values.small!, '--seed', String(p.seed), ...setArgs(values['small-set']!)], smallFlags);
   if (solvedIn(p.small) === null && !values['transfer-unsolved']) return;
   await runAgentProcess(p.large, episodes, [values.problem!, '--from', p.small, '--seed', String(p.seed), ...setArgs(values.set!)], ['--until-solved']);
 });
@@ -88,6 +94,7 @@ function stage(dir: string) {
   return {
     dir,
     solvedEpisode: lines.find(episodeSolved)?.episode ?? null,
+    learnedEpisode: lines.find(episodeLearned)?.episode ?? null,
     ...(lines.some((r) => 'honeycomb' in r) ? { firstHoneycombEpisode: lines.find((r) => r.honeycomb)?.episode ?? null } : {}),
     episodesRun: lines.length,
     cpuSeconds: lines.reduce((a, r) => a + (r.ms.cpu ?? 0), 0) / 1000,
@@ -109,10 +116,11 @@ process.stdout.write(
   JSON.stringify(
     {
       benchmark: `curriculum: ${values.small} then ${values.problem} by transfer (asla run --from)`,
-      settings: { agents: pipelines.length, seedBase: Number(values['seed-base']), smallEpisodes, episodes, transferUnsolved: values['transfer-unsolved'], smallAll: values['small-all'], set: values.set, smallSet: values['small-set'] },
+      settings: { agents: pipelines.length, seedBase: Number(values['seed-base']), smallEpisodes, episodes, transferUnsolved: values['transfer-unsolved'], smallUntil, set: values.set, smallSet: values['small-set'] },
       wallSecondsThisCall: Math.round(performance.now() - started) / 1000,
       pipelines: results,
       smallSolved: results.filter((r) => r.small.solvedEpisode !== null).length,
+      smallLearned: results.filter((r) => r.small.learnedEpisode !== null).length,
       transferred: results.filter((r) => r.large !== null).length,
       built: solved,
       fractionBuilt: Object.fromEntries(milestones.map((m) => [m, results.filter((r) => r.episodesToSolved !== null && r.episodesToSolved <= m).length / results.length])),

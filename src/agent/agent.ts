@@ -59,6 +59,17 @@ export function episodeSolved(r: Pick<EpisodeRecord, 'reachedReference' | 'fiveS
   return r.reachedReference && r.fiveSeven !== false;
 }
 
+/**
+ * Whether an episode shows the agent has learned its problem: a greedy episode
+ * (every N_p-th, no ε actions) that solved it, so the network's own best
+ * actions build the reference, not a lucky exploration. This is what a
+ * network must know before it is transferred (README, "The edge as a
+ * teacher").
+ */
+export function episodeLearned(r: Pick<EpisodeRecord, 'reachedReference' | 'fiveSeven' | 'greedy'>): boolean {
+  return r.greedy && episodeSolved(r);
+}
+
 export interface AgentState {
   episode: number;
   rng: Uint32Array;

@@ -72,6 +72,8 @@ const EDGE_ROW = (Math.sqrt(3) / 2) * EDGE_BOND;
 const EDGE_SPACING = 0.18;
 /** Grid origin along b: the 40-point region centred in the 7.12 Å cell. */
 const EDGE_ORIGIN_Y = (7.12 - 39 * EDGE_SPACING) / 2;
+/** Grid spacing along b of pristine graphene (Extended Data Table 1: 7.40 Å over 37 points). */
+const PRISTINE_SPACING_Y = 7.4 / 37;
 /** Height of the row the agent completes (on grid row 36). */
 const EDGE_TOP = EDGE_ORIGIN_Y + 36 * EDGE_SPACING;
 
@@ -227,6 +229,17 @@ export function graphenePresets(common: unknown): Record<string, ProblemConfig> 
     success: { reference: 'graphene-edge', threshold: 0.05 },
     run: { ...base.run, episodes: 1000 },
   };
+  // The edge on pristine graphene's grid (4.27/21 × 0.20 Å, as `graphene`'s 42 × 37 points on 8.54 ×
+  // 7.40 Å) and with biases as `graphene` has them: a network transfers only between equal grid spacings
+  // and bias settings (src/agent/transfer.ts), and `graphene-edge` has the paper's 0.18 Å and no biases
+  // (for relevance, eq. 3). The closed upper ring lies on grid row 32, as on row 36 of the 0.18 Å grid.
+  // Not in the paper: the source network for pristine graphene by transfer (README, "The edge as a teacher").
+  const edgeForPristine: ProblemConfig = {
+    ...structuredClone(edge),
+    name: 'graphene-edge-0.2',
+    grid: { shape: [21, 35], periodic: [true, false], spacing: [4.27 / 21, PRISTINE_SPACING_Y], origin: [0, EDGE_TOP - 32 * PRISTINE_SPACING_Y], z: Z },
+    network: { ...base.network, bias: true },
+  };
   const { template } = grainBoundaryBicrystal();
   const grain: ProblemConfig = {
     ...structuredClone(base),
@@ -247,7 +260,7 @@ export function graphenePresets(common: unknown): Record<string, ProblemConfig> 
     success: { reference: 'grain-boundary', threshold: 0.15 },
     run: { ...base.run, episodes: 3000 },
   };
-  return { 'graphene-edge': edge, 'grain-boundary': grain };
+  return { 'graphene-edge': edge, 'graphene-edge-0.2': edgeForPristine, 'grain-boundary': grain };
 }
 
 function round6(v: number): number {

@@ -29,7 +29,7 @@ import {
 import { InputError } from '../util/errors.js';
 
 export const ENSEMBLE_USAGE = `usage: asla ensemble PROBLEM|CONFIG --agents N [--parallel P] [--out DIR] [--episodes E]
-                     [--seed-base S] [--set key=value ...] [--from RUN_DIR|ENSEMBLE_DIR] [--until-solved] [--resume]
+                     [--seed-base S] [--set key=value ...] [--from RUN_DIR|ENSEMBLE_DIR] [--until-solved|--until-learned] [--resume]
        asla ensemble --resume DIR [--parallel P] [--agents N] [--episodes E]`;
 
 export async function cmdEnsemble(args: string[]): Promise<number> {
@@ -46,6 +46,7 @@ export async function cmdEnsemble(args: string[]): Promise<number> {
       set: { type: 'string', multiple: true },
       from: { type: 'string' },
       'until-solved': { type: 'boolean' },
+      'until-learned': { type: 'boolean' },
       resume: { type: 'boolean' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -76,7 +77,7 @@ export async function cmdEnsemble(args: string[]): Promise<number> {
     if (manifest.kind !== 'local') throw new InputError(`is a ${manifest.kind} ensemble: use 'asla ${manifest.kind} ...'`, dir);
     if (sets.length > 0 || seedBase !== undefined) throw new InputError('--set and --seed-base apply to a new ensemble only (see its problem.json)');
     if (values.from !== undefined) throw new InputError('--from applies to a new ensemble only (see its ensemble.json)', '--from');
-    if (values['until-solved']) throw new InputError('--until-solved applies to a new ensemble only (see its ensemble.json)', '--until-solved');
+    for (const f of ['until-solved', 'until-learned'] as const) if (values[f]) throw new InputError(`--${f} applies to a new ensemble only (see its ensemble.json)`, `--${f}`);
     if (agents !== undefined && agents < manifest.agents) throw new InputError(`the ensemble has ${manifest.agents} agents; --agents may only add more`, '--agents');
     // added agents transfer like the others: from an ensemble, each needs its own source agent
     if (agents !== undefined && agents > manifest.agents && manifest.from?.perAgent) resolveTransferSource(manifest.from.dir, agents);
@@ -90,7 +91,7 @@ export async function cmdEnsemble(args: string[]): Promise<number> {
     }
     if (agents === undefined) throw new InputError('missing --agents N');
     dir = target as string;
-    manifest = createEnsemble(dir, { kind: 'local', problem, sets, agents, episodes, seedBase, command, from: values.from as string | undefined, untilSolved: values['until-solved'] === true }).manifest;
+    manifest = createEnsemble(dir, { kind: 'local', problem, sets, agents, episodes, seedBase, command, from: values.from as string | undefined, untilSolved: values['until-solved'] === true, untilLearned: values['until-learned'] === true }).manifest;
   }
   const config = readEnsembleConfig(dir);
   const threads = config.training.threads;

@@ -21,15 +21,16 @@ usage:
   asla run PROBLEM|CONFIG [--episodes N] [--seed S] [--out DIR] [--calculator NAME]
                           [--policy asla|random] [--threads T] [--set key=value ...] [--from RUN_DIR] [--dashboard [--port P]]
                           [--until-solved]   (stop at the first episode that solves the problem)
-  asla run --resume DIR [--episodes N] [--until-solved]
+                          [--until-learned]  (stop at the first greedy episode that solves it)
+  asla run --resume DIR [--episodes N] [--until-solved|--until-learned]
   asla energy FILE.extxyz [--calculator NAME] [--params FILE] [--json]
   asla presets
   asla ensemble PROBLEM|CONFIG --agents N [--parallel P] [--out DIR] [--episodes E] [--seed-base S]
-                               [--set key=value ...] [--from RUN_DIR|ENSEMBLE_DIR] [--until-solved] [--resume]
+                               [--set key=value ...] [--from RUN_DIR|ENSEMBLE_DIR] [--until-solved|--until-learned] [--resume]
   asla ensemble --resume DIR [--parallel P]
   asla slurm submit PROBLEM|CONFIG --agents N [--partition P] [--time T] [--cpus-per-task C]
                                    [--episodes E] [--out DIR] [--seed-base S] [--set key=value ...]
-                                   [--from RUN_DIR|ENSEMBLE_DIR] [--until-solved] [--dry-run]
+                                   [--from RUN_DIR|ENSEMBLE_DIR] [--until-solved|--until-learned] [--dry-run]
   asla slurm submit --resume DIR [--dry-run]       (resubmits the unfinished agents)
   asla slurm status DIR [--json]
   asla stats DIR... [--json] [--csv FILE] [--threshold eV/atom] [--criterion honeycomb|five-seven] [--label NAME ...]
@@ -107,6 +108,7 @@ async function cmdRun(args: string[]): Promise<number> {
       dashboard: { type: 'boolean' },
       port: { type: 'string' },
       'until-solved': { type: 'boolean' },
+      'until-learned': { type: 'boolean' },
     },
     1,
   );
@@ -149,7 +151,7 @@ async function cmdRun(args: string[]): Promise<number> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    const summary = await run.run({ episodes: total, onEpisode: (r) => progress.episode(r), signal: controller.signal, untilSolved: values['until-solved'] === true });
+    const summary = await run.run({ episodes: total, onEpisode: (r) => progress.episode(r), signal: controller.signal, untilSolved: values['until-solved'] === true, untilLearned: values['until-learned'] === true });
     progress.done();
     process.stdout.write(JSON.stringify({ dir: run.dir, ...summary }, null, 2) + '\n');
   } finally {

@@ -15,7 +15,7 @@ import { InputError } from '../util/errors.js';
 
 export const SLURM_USAGE = `usage: asla slurm submit PROBLEM|CONFIG --agents N [--partition P] [--time T] [--cpus-per-task C]
                          [--episodes E] [--out DIR] [--seed-base S] [--set key=value ...]
-                         [--from RUN_DIR|ENSEMBLE_DIR] [--until-solved] [--dry-run]
+                         [--from RUN_DIR|ENSEMBLE_DIR] [--until-solved|--until-learned] [--dry-run]
        asla slurm submit --resume DIR [--partition P] [--time T] [--cpus-per-task C] [--dry-run]
        asla slurm status DIR [--json]`;
 
@@ -54,6 +54,7 @@ async function submit(args: string[]): Promise<number> {
     set: { type: 'string', multiple: true },
     from: { type: 'string' },
     'until-solved': { type: 'boolean' },
+    'until-learned': { type: 'boolean' },
     resume: { type: 'string' },
     'dry-run': { type: 'boolean' },
   });
@@ -65,7 +66,7 @@ async function submit(args: string[]): Promise<number> {
   let indices: number[];
   if (values.resume !== undefined) {
     if (positionals.length > 0) throw new InputError('give either PROBLEM or --resume DIR, not both');
-    for (const f of ['agents', 'episodes', 'out', 'seed-base', 'set', 'from', 'until-solved'] as const) {
+    for (const f of ['agents', 'episodes', 'out', 'seed-base', 'set', 'from', 'until-solved', 'until-learned'] as const) {
       if (values[f] !== undefined) throw new InputError(`--${f} applies to a new ensemble only`);
     }
     dir = values.resume as string;
@@ -96,6 +97,7 @@ async function submit(args: string[]): Promise<number> {
       command,
       from: values.from as string | undefined,
       untilSolved: values['until-solved'] === true,
+      untilLearned: values['until-learned'] === true,
     }).manifest;
     indices = Array.from({ length: agents }, (_, i) => i);
   }

@@ -57,6 +57,8 @@ export interface EnsembleManifest {
   from?: { dir: string; perAgent: boolean };
   /** Each agent stops at its first episode that solves the problem (asla run --until-solved). */
   untilSolved?: boolean;
+  /** Each agent stops at its first greedy episode that solves it (asla run --until-learned). */
+  untilLearned?: boolean;
 }
 
 export interface SlurmRecord {
@@ -129,7 +131,7 @@ export function readEnsembleConfig(dir: string): ProblemConfig {
  */
 export function createEnsemble(
   dir: string,
-  opts: { kind: 'local' | 'slurm'; problem: string; sets: string[]; agents: number; episodes?: number; seedBase?: number; command: string[]; from?: string; untilSolved?: boolean },
+  opts: { kind: 'local' | 'slurm'; problem: string; sets: string[]; agents: number; episodes?: number; seedBase?: number; command: string[]; from?: string; untilSolved?: boolean; untilLearned?: boolean },
 ): { manifest: EnsembleManifest; config: ProblemConfig } {
   if (existsSync(join(dir, 'ensemble.json'))) throw new InputError('already holds an ensemble: use --resume, or another --out', dir);
   const base = resolveProblem(opts.problem, opts.sets);
@@ -154,15 +156,21 @@ export function createEnsemble(
     sessions: [{ time: new Date().toISOString(), command: opts.command }],
     ...(from ? { from } : {}),
     ...(opts.untilSolved ? { untilSolved: true } : {}),
+    ...(opts.untilLearned ? { untilLearned: true } : {}),
   };
   writeManifest(dir, manifest);
   return { manifest, config };
 }
 
+/** The stop flags of the ensemble's `asla run` commands. */
+export function untilFlags(m: Pick<EnsembleManifest, 'untilSolved' | 'untilLearned'>): string[] {
+  return [...(m.untilSolved ? ['--until-solved'] : []), ...(m.untilLearned ? ['--until-learned'] : [])];
+}
+
 /** The `asla run` arguments (after the script) of agent `index`: a new run, or a resume when its directory holds one. */
 export function agentRunArgs(dir: string, m: EnsembleManifest, index: number): string[] {
   const agentDir = join(resolve(dir), agentDirName(index));
-  const until = m.untilSolved ? ['--until-solved'] : [];
+  const until = untilFlags(m);
   if (existsSync(join(agentDir, 'config.json'))) return ['run', '--resume', agentDir, '--episodes', String(m.episodes), '--quiet', ...until];
   const source = transferSource(m, index);
   return ['run', join(resolve(dir), 'problem.json'), '--seed', String(m.seedBase + index), '--episodes', String(m.episodes), '--out', agentDir, '--quiet',
@@ -171,14 +179,16 @@ export function agentRunArgs(dir: string, m: EnsembleManifest, index: number): s
 
 /**
  * True when the agent's run has ended (its summary.json says so) with at least the
- * ensemble's episodes, or, for an ensemble made with --until-solved, once it solved the problem.
+ * ensemble's episodes, or, for an ensemble made with --until-solved (--until-learned), once it
+ * solved (learned) the problem.
  */
-export function agentDone(agentDir: string, m: Pick<EnsembleManifest, 'episodes' | 'untilSolved'>): boolean {
+export function agentDone(agentDir: string, m: Pick<EnsembleManifest, 'episodes' | 'untilSolved' | 'untilLearned'>): boolean {
   const path = join(agentDir, 'summary.json');
   if (!existsSync(path)) return false;
   try {
-    const s = JSON.parse(readFileSync(path, 'utf8')) as { episodes?: number; solvedEpisode?: number | null };
+    const s = JSON.parse(readFileSync(path, 'utf8')) as { episodes?: number; solvedEpisode?: number | null; learnedEpisode?: number | null };
     if (m.untilSolved && typeof s.solvedEpisode === 'number') return true;
+    if (m.untilLearned && typeof s.learnedEpisode === 'number') return true;
     return typeof s.episodes === 'number' && s.episodes >= m.episodes;
   } catch {
     return false;

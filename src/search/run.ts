@@ -15,7 +15,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent, episodeSolved, type AgentState, type EpisodeRecord } from '../agent/agent.js';
+import { Agent, episodeSolved, episodeLearned, type AgentState, type EpisodeRecord } from '../agent/agent.js';
 import { referenceCandidates, templateAtoms } from '../agent/presets.js';
 import { validateProblem, type ProblemConfig } from '../agent/problem.js';
 import { CachedCalculator, createCalculator } from '../calculators/index.js';
@@ -43,6 +43,8 @@ export interface RunOptions {
   onEpisode?: (record: EpisodeRecord, run: Run) => void;
   /** Stop after the first episode that solves the problem (episodeSolved), or at once when the log already holds one. */
   untilSolved?: boolean;
+  /** Stop after the first greedy episode that solves it (episodeLearned), or at once when the log already holds one. */
+  untilLearned?: boolean;
   warn?: (message: string) => void;
   signal?: AbortSignal;
   /** Supply a calculator instead of building one from the config (tests, fault injection). */
@@ -184,7 +186,7 @@ export class Run {
   }
 
   /** Runs episodes until the target count, checkpointing as configured. */
-  async run(opts: Pick<RunOptions, 'episodes' | 'onEpisode' | 'signal' | 'untilSolved'> = {}): Promise<RunSummary> {
+  async run(opts: Pick<RunOptions, 'episodes' | 'onEpisode' | 'signal' | 'untilSolved' | 'untilLearned'> = {}): Promise<RunSummary> {
     const target = opts.episodes ?? this.config.run.episodes;
     const logPath = join(this.dir, 'episodes.jsonl');
     const structuresPath = join(this.dir, 'structures.extxyz');
@@ -193,7 +195,9 @@ export class Run {
     let failures = 0;
     // the log is read once: earlier sessions' first solved episode, then this session's records
     let solvedAt = this.solvedEpisode();
-    while (this.agent.episode < target && !opts.signal?.aborted && !(opts.untilSolved && solvedAt !== null)) {
+    let learnedAt = this.solvedEpisode(episodeLearned);
+    const done = () => (opts.untilSolved === true && solvedAt !== null) || (opts.untilLearned === true && learnedAt !== null);
+    while (this.agent.episode < target && !opts.signal?.aborted && !done()) {
       const { record, structure } = await this.agent.runEpisode();
       if (record.failure) {
         failures++;
@@ -209,23 +213,24 @@ export class Run {
       if (record.episode % this.config.run.checkpointEvery === 0 || record.episode === target) this.checkpoint();
       opts.onEpisode?.(record, this);
       if (solvedAt === null && episodeSolved(record)) solvedAt = record.episode;
+      if (learnedAt === null && episodeLearned(record)) learnedAt = record.episode;
       // let signal handlers run: a purely synchronous calculator would otherwise keep the event loop busy
       await new Promise((r) => setImmediate(r));
     }
     if (this.agent.episode % this.config.run.checkpointEvery !== 0) this.checkpoint();
-    const summary = this.summary(performance.now() - started, this.agent.episode - first, failures, solvedAt);
+    const summary = this.summary(performance.now() - started, this.agent.episode - first, failures, solvedAt, learnedAt);
     writeFileAtomic(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     return summary;
   }
 
-  /** The first episode of the log that solved the problem (episodeSolved), or null. */
-  solvedEpisode(): number | null {
+  /** The first episode of the log that solved the problem (episodeSolved; or another test, e.g. episodeLearned), or null. */
+  solvedEpisode(test: (r: EpisodeRecord) => boolean = episodeSolved): number | null {
     const path = join(this.dir, 'episodes.jsonl');
     if (!existsSync(path)) return null;
     for (const line of readFileSync(path, 'utf8').split('\n')) {
       if (line === '') continue;
       const r = JSON.parse(line) as EpisodeRecord;
-      if (episodeSolved(r)) return r.episode;
+      if (test(r)) return r.episode;
     }
     return null;
   }
@@ -240,7 +245,7 @@ export class Run {
     saveCheckpoint(join(this.dir, 'checkpoint.json'), cp);
   }
 
-  summary(ms: number, episodesThisSession: number, failuresThisSession: number, solvedEpisode: number | null): RunSummary {
+  summary(ms: number, episodesThisSession: number, failuresThisSession: number, solvedEpisode: number | null, learnedEpisode: number | null): RunSummary {
     const a = this.agent;
     return {
       problem: this.config.name,
@@ -253,6 +258,7 @@ export class Run {
       referenceEnergyPerAtom: a.referenceEnergy === null ? null : a.referenceEnergy / a.atomsPerStructure,
       firstReferenceEpisode: a.firstReferenceEpisode,
       solvedEpisode,
+      learnedEpisode,
       episodesThisSession,
       failedEvaluations: Object.values(this.failures).reduce((x, y) => x + y, 0),
       failuresByKind: { ...this.failures },
@@ -280,6 +286,8 @@ export interface RunSummary {
   firstReferenceEpisode: number | null;
   /** First episode that solved the problem (reference reached; on the grain boundary with the 5–7 boundary). */
   solvedEpisode: number | null;
+  /** First greedy episode that solved it (episodeLearned): the agent's own policy builds the reference. */
+  learnedEpisode: number | null;
   episodesThisSession: number;
   /** Failed evaluations (and stuck builds) over the whole run, and by kind. */
   failedEvaluations: number;

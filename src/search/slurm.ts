@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from './checkpoint.js';
-import { agentDirName, agentDone, LogTail, MAIN_SCRIPT, writeManifest, type AgentProgress, type EnsembleManifest } from './ensemble.js';
+import { agentDirName, agentDone, untilFlags, LogTail, MAIN_SCRIPT, writeManifest, type AgentProgress, type EnsembleManifest } from './ensemble.js';
 
 export interface SlurmOptions {
   partition: string | null;
@@ -54,7 +54,7 @@ export function sbatchScript(dir: string, m: EnsembleManifest, opts: SlurmOption
   const abs = resolve(dir);
   const q = shellQuote;
   // transfer learning: agent i from the source ensemble's agent i, or every agent from one run
-  const until = m.untilSolved ? ' --until-solved' : '';
+  const until = untilFlags(m).map((f) => ` ${f}`).join('');
   const from = !m.from ? '' : m.from.perAgent ? ` --from ${q(m.from.dir)}/agent-$(printf %03d "$i")` : ` --from ${q(m.from.dir)}`;
   const lines = [
     '#!/bin/bash',

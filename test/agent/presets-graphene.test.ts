@@ -20,6 +20,7 @@ import {
   grainLevels,
 } from '../../src/agent/presets-graphene.js';
 import { Agent } from '../../src/agent/agent.js';
+import { adaptNetwork } from '../../src/agent/transfer.js';
 import { randomAction } from '../../src/agent/policy.js';
 import { BuildingGrid } from '../../src/grid/index.js';
 import { TersoffCalculator } from '../../src/calculators/tersoff.js';
@@ -89,6 +90,30 @@ test('graphene-edge: Table 1 settings, an armchair ribbon missing its outer dime
   for (const i of [8, 9]) assert.ok(grid.nearest(top.positions[3 * i], top.positions[3 * i + 1]).distance < 1e-9);
   const eRef = Math.min(...refs.map((r) => calc.energySync(r)));
   assert.ok(eRef < bestRandom(agent, 400, 7), 'the closed ring beats random placements of the two atoms');
+});
+
+test('graphene-edge-0.2: the edge on pristine graphene\'s grid, the same ring energy, a network that transfers into graphene', () => {
+  const edge = setup('graphene-edge');
+  const { config, grid, agent } = setup('graphene-edge-0.2');
+  const pristine = setup('graphene');
+  // the edge problem itself: Table 1's edge settings but biases, the paper's template
+  assert.deepEqual(config.template, edge.config.template);
+  assert.deepEqual([config.policy.epsilon, config.policy.epsilonNu, config.policy.nu, config.training.batchSize], [0.7, 0.7, 0.05, 10]);
+  assert.equal(config.network.bias, pristine.config.network.bias);
+  // pristine graphene's grid spacing on both axes
+  for (let k = 0; k < 2; k++) assert.ok(Math.abs(grid.spacing[k] - pristine.grid.spacing[k]) < 1e-12, `axis ${k}`);
+  // the upper ring on grid points again, so the reference is the same closed ring, energy for energy
+  const refs = referenceCandidates(config, grid);
+  for (const i of [8, 9]) assert.ok(grid.nearest(refs[0].positions[3 * i], refs[0].positions[3 * i + 1]).distance < 1e-9);
+  const eRef = Math.min(...refs.map((r) => calc.energySync(r)));
+  const eEdge = Math.min(...referenceCandidates(edge.config, edge.grid).map((r) => calc.energySync(r)));
+  assert.ok(Math.abs(eRef - eEdge) < 1e-6, `${eRef} vs ${eEdge}`);
+  // its network fits pristine graphene's (taps, channels, bias): the transfer copies it whole
+  assert.deepEqual(agent.net!.spec, { ...pristine.agent.net!.spec });
+  const { net } = adaptNetwork(agent.net!, ['C'], ['C'], pristine.agent.net!.spec);
+  assert.deepEqual(net.params, agent.net!.params);
+  // while the paper's edge network does not (0.18 Å taps)
+  assert.throws(() => adaptNetwork(edge.agent.net!, ['C'], ['C'], pristine.agent.net!.spec), /kernel sizes differ/);
 });
 
 test('grain-boundary: two grains misoriented by 13.17°, 60 template + 20 boundary atoms, the 5–7 reference', () => {

@@ -1,7 +1,8 @@
 /**
  * `--until-solved` for ensembles and SLURM job arrays: each agent stops at its
  * first episode that solves the problem, counts as done, and the job-array
- * script passes the flag to new and resumed agents.
+ * script passes the flag to new and resumed agents. `--until-learned` the same
+ * at the first greedy episode (every N_p-th) that solves it.
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,6 +52,47 @@ test('asla ensemble --until-solved: every agent stops at its first solved episod
     const runs = script.split('\n').filter((l) => l.includes(' run '));
     assert.equal(runs.length, 2);
     for (const l of runs) assert.match(l, / --until-solved$/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('asla run/ensemble/slurm --until-learned: stop at the first greedy episode that solves the problem', { timeout: 240000 }, () => {
+  const root = mkdtempSync(join(tmpdir(), 'asla-ens-learned-'));
+  // the ASLA policy (greedy every 5th episode) and a threshold every build meets: solved at 1, learned at 5
+  const sets = ['--set', 'success.threshold=1000', '--set', 'training.rotations=0', '--set', 'training.batchSize=8'];
+  try {
+    const one = join(root, 'one');
+    const r = asla('run', 'graphene-small', '--episodes', '20', '--out', one, '--until-learned', '--quiet', ...sets);
+    assert.equal(r.status, 0, r.stderr);
+    const summary = JSON.parse(readFileSync(join(one, 'summary.json'), 'utf8'));
+    assert.deepEqual([summary.episodes, summary.solvedEpisode, summary.learnedEpisode], [5, 1, 5]);
+    // resumed, a learned run has nothing left to do
+    const again = asla('run', '--resume', one, '--episodes', '20', '--until-learned', '--quiet');
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(JSON.parse(readFileSync(join(one, 'summary.json'), 'utf8')).episodes, 5);
+
+    const dir = join(root, 'e');
+    const e = asla('ensemble', 'graphene-small', '--agents', '2', '--episodes', '20', '--parallel', '2', '--out', dir, '--until-learned', '--quiet', ...sets);
+    assert.equal(e.status, 0, e.stderr);
+    const m = readManifest(dir);
+    assert.equal(m.untilLearned, true);
+    for (let i = 0; i < 2; i++) {
+      const agent = join(dir, agentDirName(i));
+      assert.equal(JSON.parse(readFileSync(join(agent, 'summary.json'), 'utf8')).learnedEpisode, 5);
+      assert.ok(agentDone(agent, m), 'a learned agent is done before its episodes');
+      assert.equal(agentDone(agent, { episodes: 20, untilSolved: true }), true, 'it also solved the problem');
+      assert.equal(agentDone(agent, { episodes: 20 }), false);
+      assert.ok(agentRunArgs(dir, m, i).includes('--until-learned'));
+    }
+    const bad = asla('ensemble', '--resume', dir, '--until-learned');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr.trim(), /^asla: .*--until-learned.*new ensemble only/);
+
+    const sl = asla('slurm', 'submit', 'graphene-small', '--agents', '2', '--out', join(root, 'sl'), '--until-learned', '--dry-run');
+    assert.equal(sl.status, 0, sl.stderr);
+    const runs = readFileSync(JSON.parse(sl.stdout).script, 'utf8').split('\n').filter((l) => l.includes(' run '));
+    for (const l of runs) assert.match(l, / --until-learned$/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
