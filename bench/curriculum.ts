@@ -15,9 +15,9 @@
  *        [--set key=value ...] [--small-set key=value ...]
  *
  * --small-until: when stage 1 stops and counts as a success. `solved` (the
- * default): at its first episode that built the reference. `learned`: at its
- * first greedy episode that did (asla run --until-learned), so the network
- * itself builds it. `all`: it runs all --small-episodes, as the paper's edge
+ * default): at its first episode that built the reference. `learned`: once
+ * 5 greedy episodes in a row did (asla run --until-learned), so the network
+ * itself builds it, reliably. `all`: it runs all --small-episodes, as the paper's edge
  * agents trained 700 episodes before their transfer (Sec. III), and counts as
  * a success when it built the reference at any point. The edge as the teacher
  * (README, "The edge as a teacher"):
@@ -41,7 +41,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchFlags } from './args.js';
 import { atomsOfRun, exitOnFailures, inLanes, readEpisodeLog, runAgentProcess, setArgs } from './agent-processes.js';
-import { episodeLearned, episodeSolved } from '../src/agent/agent.js';
+import { episodeSolved, learnedEpisode } from '../src/agent/agent.js';
 
 const { values } = benchFlags('curriculum', {
   options: {
@@ -75,8 +75,7 @@ const pipelines = Array.from({ length: Number(values.agents) }, (_, i) => ({
 }));
 
 // what counts as stage 1's success: the criterion --until-solved stops at, or --until-learned's
-const succeeded = smallUntil === 'learned' ? episodeLearned : episodeSolved;
-const solvedIn = (dir: string) => readEpisodeLog(dir).find(succeeded)?.episode ?? null;
+const solvedIn = (dir: string) => (smallUntil === 'learned' ? learnedEpisode(readEpisodeLog(dir)) : (readEpisodeLog(dir).find(episodeSolved)?.episode ?? null));
 const smallFlags = smallUntil === 'solved' ? ['--until-solved'] : smallUntil === 'learned' ? ['--until-learned'] : [];
 
 const started = performance.now();
@@ -94,7 +93,7 @@ function stage(dir: string) {
   return {
     dir,
     solvedEpisode: lines.find(episodeSolved)?.episode ?? null,
-    learnedEpisode: lines.find(episodeLearned)?.episode ?? null,
+    learnedEpisode: learnedEpisode(lines),
     ...(lines.some((r) => 'honeycomb' in r) ? { firstHoneycombEpisode: lines.find((r) => r.honeycomb)?.episode ?? null } : {}),
     episodesRun: lines.length,
     cpuSeconds: lines.reduce((a, r) => a + (r.ms.cpu ?? 0), 0) / 1000,

@@ -59,15 +59,34 @@ export function episodeSolved(r: Pick<EpisodeRecord, 'reachedReference' | 'fiveS
   return r.reachedReference && r.fiveSeven !== false;
 }
 
+/** Consecutive greedy episodes that must all solve the problem before the agent counts as having learned it. */
+export const LEARNED_STREAK = 5;
+
 /**
- * Whether an episode shows the agent has learned its problem: a greedy episode
- * (every N_p-th, no ε actions) that solved it, so the network's own best
- * actions build the reference, not a lucky exploration. This is what a
- * network must know before it is transferred (README, "The edge as a
- * teacher").
+ * Whether the agent has learned its problem: its last LEARNED_STREAK greedy
+ * episodes (every N_p-th, no ε actions) all solved it, so the network's own
+ * best actions build the reference, and not once by luck. A network is worth
+ * transferring from then on: graphene-edge agents transferred after their
+ * first greedy ring did not build pristine graphene, agents with a run of
+ * greedy rings did (README, "The edge as a teacher"). Feed the episodes in
+ * order; `episode` is the one that completed the streak.
  */
-export function episodeLearned(r: Pick<EpisodeRecord, 'reachedReference' | 'fiveSeven' | 'greedy'>): boolean {
-  return r.greedy && episodeSolved(r);
+export class LearnedStreak {
+  private streak = 0;
+  episode: number | null = null;
+
+  add(r: Pick<EpisodeRecord, 'episode' | 'greedy' | 'reachedReference' | 'fiveSeven'>): void {
+    if (this.episode !== null || !r.greedy) return;
+    this.streak = episodeSolved(r) ? this.streak + 1 : 0;
+    if (this.streak >= LEARNED_STREAK) this.episode = r.episode;
+  }
+}
+
+/** The episode at which a log shows its problem learned (LearnedStreak), or null. */
+export function learnedEpisode(records: Iterable<Pick<EpisodeRecord, 'episode' | 'greedy' | 'reachedReference' | 'fiveSeven'>>): number | null {
+  const s = new LearnedStreak();
+  for (const r of records) s.add(r);
+  return s.episode;
 }
 
 export interface AgentState {

@@ -21,7 +21,7 @@ usage:
   asla run PROBLEM|CONFIG [--episodes N] [--seed S] [--out DIR] [--calculator NAME]
                           [--policy asla|random] [--threads T] [--set key=value ...] [--from RUN_DIR] [--dashboard [--port P]]
                           [--until-solved]   (stop at the first episode that solves the problem)
-                          [--until-learned]  (stop at the first greedy episode that solves it)
+                          [--until-learned]  (stop when 5 greedy episodes in a row solve it)
   asla run --resume DIR [--episodes N] [--until-solved|--until-learned]
   asla energy FILE.extxyz [--calculator NAME] [--params FILE] [--json]
   asla presets

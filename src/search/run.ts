@@ -15,7 +15,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent, episodeSolved, episodeLearned, type AgentState, type EpisodeRecord } from '../agent/agent.js';
+import { Agent, episodeSolved, LearnedStreak, type AgentState, type EpisodeRecord } from '../agent/agent.js';
 import { referenceCandidates, templateAtoms } from '../agent/presets.js';
 import { validateProblem, type ProblemConfig } from '../agent/problem.js';
 import { CachedCalculator, createCalculator } from '../calculators/index.js';
@@ -43,7 +43,7 @@ export interface RunOptions {
   onEpisode?: (record: EpisodeRecord, run: Run) => void;
   /** Stop after the first episode that solves the problem (episodeSolved), or at once when the log already holds one. */
   untilSolved?: boolean;
-  /** Stop after the first greedy episode that solves it (episodeLearned), or at once when the log already holds one. */
+  /** Stop once the problem is learned (LearnedStreak: LEARNED_STREAK greedy episodes in a row solved it), or at once when the log shows it. */
   untilLearned?: boolean;
   warn?: (message: string) => void;
   signal?: AbortSignal;
@@ -195,8 +195,9 @@ export class Run {
     let failures = 0;
     // the log is read once: earlier sessions' first solved episode, then this session's records
     let solvedAt = this.solvedEpisode();
-    let learnedAt = this.solvedEpisode(episodeLearned);
-    const done = () => (opts.untilSolved === true && solvedAt !== null) || (opts.untilLearned === true && learnedAt !== null);
+    const learned = new LearnedStreak();
+    for (const r of this.logRecords()) learned.add(r);
+    const done = () => (opts.untilSolved === true && solvedAt !== null) || (opts.untilLearned === true && learned.episode !== null);
     while (this.agent.episode < target && !opts.signal?.aborted && !done()) {
       const { record, structure } = await this.agent.runEpisode();
       if (record.failure) {
@@ -213,26 +214,27 @@ export class Run {
       if (record.episode % this.config.run.checkpointEvery === 0 || record.episode === target) this.checkpoint();
       opts.onEpisode?.(record, this);
       if (solvedAt === null && episodeSolved(record)) solvedAt = record.episode;
-      if (learnedAt === null && episodeLearned(record)) learnedAt = record.episode;
+      learned.add(record);
       // let signal handlers run: a purely synchronous calculator would otherwise keep the event loop busy
       await new Promise((r) => setImmediate(r));
     }
     if (this.agent.episode % this.config.run.checkpointEvery !== 0) this.checkpoint();
-    const summary = this.summary(performance.now() - started, this.agent.episode - first, failures, solvedAt, learnedAt);
+    const summary = this.summary(performance.now() - started, this.agent.episode - first, failures, solvedAt, learned.episode);
     writeFileAtomic(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     return summary;
   }
 
-  /** The first episode of the log that solved the problem (episodeSolved; or another test, e.g. episodeLearned), or null. */
-  solvedEpisode(test: (r: EpisodeRecord) => boolean = episodeSolved): number | null {
-    const path = join(this.dir, 'episodes.jsonl');
-    if (!existsSync(path)) return null;
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      if (line === '') continue;
-      const r = JSON.parse(line) as EpisodeRecord;
-      if (test(r)) return r.episode;
-    }
+  /** The first episode of the log that solved the problem (episodeSolved), or null. */
+  solvedEpisode(): number | null {
+    for (const r of this.logRecords()) if (episodeSolved(r)) return r.episode;
     return null;
+  }
+
+  /** The episode log's records, in order. */
+  *logRecords(): Generator<EpisodeRecord> {
+    const path = join(this.dir, 'episodes.jsonl');
+    if (!existsSync(path)) return;
+    for (const line of readFileSync(path, 'utf8').split('\n')) if (line !== '') yield JSON.parse(line) as EpisodeRecord;
   }
 
   checkpoint(): void {
@@ -286,7 +288,7 @@ export interface RunSummary {
   firstReferenceEpisode: number | null;
   /** First episode that solved the problem (reference reached; on the grain boundary with the 5–7 boundary). */
   solvedEpisode: number | null;
-  /** First greedy episode that solved it (episodeLearned): the agent's own policy builds the reference. */
+  /** Episode at which the problem was learned (LearnedStreak: LEARNED_STREAK greedy episodes in a row solved it). */
   learnedEpisode: number | null;
   episodesThisSession: number;
   /** Failed evaluations (and stuck builds) over the whole run, and by kind. */
