@@ -29,7 +29,8 @@
  * the 800-episode figures are these runs cut at 800.
  *
  * --set applies to stage 2, --small-set to stage 1. Prints JSON: per pipeline each stage's solved
- * episode (and stage 2's first honeycomb), episodes run and CPU seconds (the
+ * episode (and stage 2's first honeycomb), episodes run, wall ms per episode of
+ * build, evaluate and train (msPerEpisode) and CPU seconds (the
  * agent processes' own, from the episode logs); the fraction of pipelines that
  * built the large problem's reference, and by how many episodes of both stages
  * together; and the CPU seconds spent per success, to set beside the
@@ -97,6 +98,10 @@ function stage(dir: string) {
     ...(lines.some((r) => 'honeycomb' in r) ? { firstHoneycombEpisode: lines.find((r) => r.honeycomb)?.episode ?? null } : {}),
     episodesRun: lines.length,
     cpuSeconds: lines.reduce((a, r) => a + (r.ms.cpu ?? 0), 0) / 1000,
+    // wall milliseconds per episode of the three phases, and the process's CPU
+    msPerEpisode: Object.fromEntries(
+      (['build', 'evaluate', 'train', 'cpu'] as const).map((k) => [k, Math.round((10 * lines.reduce((a, r) => a + (r.ms[k] ?? 0), 0)) / Math.max(1, lines.length)) / 10]),
+    ),
     bestEnergyPerAtom: Math.min(...lines.flatMap((r) => (r.energy === null ? [] : [r.energy]))) / atomsOfRun(dir, lines),
   };
 }
