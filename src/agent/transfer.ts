@@ -18,7 +18,7 @@
 import { QNetwork, type QNetworkSpec } from '../nn/index.js';
 import { BuildingGrid } from '../grid/index.js';
 import { InputError } from '../util/errors.js';
-import type { Agent } from './agent.js';
+import { LEARNED_STREAK, type Agent } from './agent.js';
 import type { ProblemConfig } from './problem.js';
 
 /** Relative difference of grid spacings up to which a kernel tap still covers the same distance. */
@@ -44,6 +44,8 @@ export interface TransferOrigin {
    * grid index). Warned about above SATURATION_WARNING.
    */
   saturatedFraction: number;
+  /** The source run's learnedEpisode (null: it had not learned its problem), when its problem has a success criterion. */
+  sourceLearnedEpisode?: number | null;
 }
 
 export const SATURATED_Q = 0.9999;
@@ -57,6 +59,8 @@ export interface SourceNetwork {
   net: QNetwork;
   /** Episodes it had been trained for. */
   episode: number;
+  /** Episode at which the source run had learned its problem (LearnedStreak); null: not learned; undefined: unknown. */
+  learnedEpisode?: number | null;
 }
 
 /**
@@ -143,5 +147,14 @@ export function applyTransfer(agent: Agent, src: SourceNetwork, warn: (message: 
       `transfer: the network from ${src.dir} gives saturated Q-values (|Q| ≥ ${SATURATED_Q}) at ${(100 * saturatedFraction).toFixed(0)}% of this problem's actions; tanh passes no gradient there and training may not recover`,
     );
   }
-  return { from: src.dir, episode: src.episode, problem: src.config.name, species: sourceSpecies, channelMap, spacing: { from, to }, saturatedFraction };
+  if (src.learnedEpisode === null) {
+    warn(
+      `transfer: the run ${src.dir} has not learned its problem (no ${LEARNED_STREAK} greedy episodes in a row met its criterion in ${src.episode} episodes); ` +
+        'graphene-edge agents like that did not teach pristine graphene (README, "The edge as a teacher"): continue it with asla run --resume DIR --until-learned',
+    );
+  }
+  return {
+    from: src.dir, episode: src.episode, problem: src.config.name, species: sourceSpecies, channelMap, spacing: { from, to }, saturatedFraction,
+    ...(src.learnedEpisode !== undefined ? { sourceLearnedEpisode: src.learnedEpisode } : {}),
+  };
 }

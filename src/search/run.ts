@@ -151,7 +151,7 @@ export class Run {
       if (config.transfer?.from) {
         // transfer learning (paper Section III): another run's trained weights, fresh Adam state; the origin goes into config.json
         try {
-          origin = applyTransfer(agent, loadSourceNetwork(config.transfer.from));
+          origin = applyTransfer(agent, loadSourceNetwork(config.transfer.from), warn);
         } catch (e) {
           await calculator.close?.();
           throw e;

@@ -3,9 +3,10 @@
  * checkpoint of another run directory, read with the checkpoint format's own
  * checks (checksum, fallback to the previous checkpoint).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ProblemConfig } from '../agent/problem.js';
+import { learnedEpisode, type EpisodeRecord } from '../agent/agent.js';
 import type { SourceNetwork } from '../agent/transfer.js';
 import { QNetwork } from '../nn/index.js';
 import { InputError } from '../util/errors.js';
@@ -23,5 +24,26 @@ export function loadSourceNetwork(dir: string): SourceNetwork {
   const body = loadCheckpoint(cpPath, (m) => process.stderr.write(`warning: ${m}\n`)) as { agent?: { episode?: number; network?: unknown } } | null;
   if (!body?.agent) throw new InputError('transfer: no readable checkpoint', cpPath);
   if (!body.agent.network) throw new InputError(`transfer: the run used the ${config.run?.policy ?? 'random'} policy and has no network`, dir);
-  return { dir: abs, config, net: QNetwork.deserialize(body.agent.network), episode: body.agent.episode ?? 0 };
+  const episode = body.agent.episode ?? 0;
+  return { dir: abs, config, net: QNetwork.deserialize(body.agent.network), episode, learnedEpisode: sourceLearnedEpisode(abs, config, episode) };
+}
+
+/**
+ * The episode at which the source run learned its problem (LearnedStreak), up to
+ * the checkpoint's episode; null when it has not; undefined when its problem has
+ * no success criterion (or its log is unreadable), so that nothing can be said.
+ */
+function sourceLearnedEpisode(dir: string, config: ProblemConfig, upTo: number): number | null | undefined {
+  if (!config.success?.reference) return undefined;
+  try {
+    const records: EpisodeRecord[] = [];
+    for (const line of readFileSync(join(dir, 'episodes.jsonl'), 'utf8').split('\n')) {
+      if (line === '') continue;
+      const r = JSON.parse(line) as EpisodeRecord;
+      if (r.episode <= upTo) records.push(r);
+    }
+    return learnedEpisode(records);
+  } catch {
+    return undefined;
+  }
 }

@@ -74,8 +74,12 @@ test('grain boundary from a trained graphene-edge run: weights copied, origin re
 
     // kernels: 3 Å at 0.178 × 0.18 Å on both grids → 17 × 17 taps, bias-free
     const gbDir = join(dir, 'gb');
-    const gb = await Run.open({ dir: gbDir, config: quick('grain-boundary', ['run.episodes=1', 'training.batchSize=2', `transfer.from=${JSON.stringify(edgeDir)}`]), warn: () => {} });
+    const warnings: string[] = [];
+    const gb = await Run.open({ dir: gbDir, config: quick('grain-boundary', ['run.episodes=1', 'training.batchSize=2', `transfer.from=${JSON.stringify(edgeDir)}`]), warn: (m) => warnings.push(m) });
     try {
+      // 3 episodes have not taught the edge agent its ring: said, and recorded
+      assert.ok(warnings.some((m) => /has not learned its problem/.test(m)), warnings.join('\n'));
+      assert.equal(JSON.parse(readFileSync(join(gbDir, 'transfer.json'), 'utf8')).sourceLearnedEpisode, null);
       assert.deepEqual(gb.agent.net!.spec.kernel, edge.agent.net!.spec.kernel);
       assert.deepEqual(Array.from(gb.agent.net!.params), Array.from(trained));
       const saved = JSON.parse(readFileSync(join(gbDir, 'config.json'), 'utf8'));
@@ -93,6 +97,17 @@ test('grain boundary from a trained graphene-edge run: weights copied, origin re
     } finally {
       await gb.close();
     }
+    // a source that has learned its problem (here: a criterion every build meets, 5 greedy episodes in a row) passes without that warning
+    const learnedDir = join(dir, 'edge-learned');
+    const learned = await Run.open({ dir: learnedDir, config: quick('graphene-edge', ['run.episodes=25', 'success.threshold=1000', 'training.batchSize=2']), warn: () => {} });
+    await learned.run();
+    await learned.close();
+    const quiet: string[] = [];
+    const gb2 = await Run.open({ dir: join(dir, 'gb2'), config: quick('grain-boundary', ['run.episodes=1', `transfer.from=${JSON.stringify(learnedDir)}`]), warn: (m) => quiet.push(m) });
+    await gb2.close();
+    assert.ok(!quiet.some((m) => /has not learned/.test(m)), quiet.join('\n'));
+    assert.equal(JSON.parse(readFileSync(join(dir, 'gb2', 'transfer.json'), 'utf8')).sourceLearnedEpisode, 25);
+
     // a resumed transferred run continues from its own checkpoint
     const again = await Run.open({ dir: gbDir, resume: true, warn: () => {} });
     assert.equal(again.agent.episode, 1);
