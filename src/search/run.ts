@@ -30,6 +30,7 @@ import { appendNetworkSnapshot, SNAPSHOT_FILE, snapshotDue } from './snapshots.j
 import { COMMON } from '../agent/presets.js';
 import { mergeConfig } from '../agent/problem.js';
 import { applyTransfer, type TransferOrigin } from '../agent/transfer.js';
+import { episodeRecords } from './episode-log.js';
 import { loadSourceNetwork } from './transfer-source.js';
 import { kernelsInUse } from '../nn/native.js';
 
@@ -196,7 +197,7 @@ export class Run {
     // the log is read once: earlier sessions' first solved episode, then this session's records
     let solvedAt = this.solvedEpisode();
     const learned = new LearnedStreak();
-    for (const r of this.logRecords()) learned.add(r);
+    for (const r of episodeRecords(this.dir)) learned.add(r);
     const done = () => (opts.untilSolved === true && solvedAt !== null) || (opts.untilLearned === true && learned.episode !== null);
     while (this.agent.episode < target && !opts.signal?.aborted && !done()) {
       const { record, structure } = await this.agent.runEpisode();
@@ -226,15 +227,8 @@ export class Run {
 
   /** The first episode of the log that solved the problem (episodeSolved), or null. */
   solvedEpisode(): number | null {
-    for (const r of this.logRecords()) if (episodeSolved(r)) return r.episode;
+    for (const r of episodeRecords(this.dir)) if (episodeSolved(r)) return r.episode;
     return null;
-  }
-
-  /** The episode log's records, in order. */
-  *logRecords(): Generator<EpisodeRecord> {
-    const path = join(this.dir, 'episodes.jsonl');
-    if (!existsSync(path)) return;
-    for (const line of readFileSync(path, 'utf8').split('\n')) if (line !== '') yield JSON.parse(line) as EpisodeRecord;
   }
 
   checkpoint(): void {

@@ -3,10 +3,11 @@
  * checkpoint of another run directory, read with the checkpoint format's own
  * checks (checksum, fallback to the previous checkpoint).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ProblemConfig } from '../agent/problem.js';
-import { learnedEpisode, type EpisodeRecord } from '../agent/agent.js';
+import { learnedEpisode } from '../agent/agent.js';
+import { episodeRecords } from './episode-log.js';
 import type { SourceNetwork } from '../agent/transfer.js';
 import { QNetwork } from '../nn/index.js';
 import { InputError } from '../util/errors.js';
@@ -36,13 +37,7 @@ export function loadSourceNetwork(dir: string): SourceNetwork {
 function sourceLearnedEpisode(dir: string, config: ProblemConfig, upTo: number): number | null | undefined {
   if (!config.success?.reference) return undefined;
   try {
-    const records: EpisodeRecord[] = [];
-    for (const line of readFileSync(join(dir, 'episodes.jsonl'), 'utf8').split('\n')) {
-      if (line === '') continue;
-      const r = JSON.parse(line) as EpisodeRecord;
-      if (r.episode <= upTo) records.push(r);
-    }
-    return learnedEpisode(records);
+    return learnedEpisode([...episodeRecords(dir)].filter((r) => r.episode <= upTo));
   } catch {
     return undefined;
   }
