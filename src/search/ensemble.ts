@@ -57,7 +57,7 @@ export interface EnsembleManifest {
   from?: { dir: string; perAgent: boolean };
   /** Each agent stops at its first episode that solves the problem (asla run --until-solved). */
   untilSolved?: boolean;
-  /** Each agent stops at its first greedy episode that solves it (asla run --until-learned). */
+  /** Each agent stops once it has learned the problem: LEARNED_STREAK greedy episodes in a row solved it (asla run --until-learned). */
   untilLearned?: boolean;
 }
 
