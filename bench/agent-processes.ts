@@ -6,11 +6,12 @@
  * started again with the same output directory; and reading the agents' logs.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EpisodeRecord } from '../src/agent/agent.js';
 import { readJsonFile } from '../src/util/json-file.js';
+import { episodeRecords } from '../src/search/episode-log.js';
 
 const CLI = resolve(fileURLToPath(import.meta.url), '../../src/cli/main.js');
 
@@ -57,10 +58,7 @@ export async function inLanes<T>(jobs: readonly T[], parallel: number, run: (job
  * the agent has started.
  */
 export function readEpisodeLog(dir: string): EpisodeRecord[] {
-  const path = join(dir, 'episodes.jsonl');
-  if (!existsSync(path)) return [];
-  const text = readFileSync(path, 'utf8');
-  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as EpisodeRecord);
+  return [...episodeRecords(dir)];
 }
 
 /** `--set key=value` arguments of `asla run`, one per entry. */
