@@ -42,7 +42,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchFlags } from './args.js';
-import { episodeSolved } from '../src/agent/agent.js';
+import { episodeSolved, saturatedEpisode } from '../src/agent/agent.js';
 import { writeFileAtomic } from '../src/search/checkpoint.js';
 import { readJsonFile } from '../src/util/json-file.js';
 import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess, setArgs } from './agent-processes.js';
@@ -157,6 +157,8 @@ interface AgentResult {
   referencePerAtom: number | null;
   /** Mean energy per atom above the reference over the first 10 episodes that evaluated (Extended Data Fig. 2f). */
   meanExcessFirst10: number | null;
+  /** The network died here (SaturationWatch: all Q-values at −1) and the run stopped; null: it did not. */
+  diedEpisode: number | null;
   pretrainingCpuSeconds?: number;
   transferredFrom?: string;
 }
@@ -198,6 +200,7 @@ function agentResult(job: Job, pretrainingCpuSeconds = 0): AgentResult | null {
     bestPerAtom: best === null ? null : best / atoms,
     referencePerAtom: ref === null ? null : ref / atoms,
     meanExcessFirst10: excess.length ? excess.reduce((a, b) => a + b, 0) / excess.length : null,
+    diedEpisode: saturatedEpisode(lines),
     ...(job.from ? { pretrainingCpuSeconds, transferredFrom: job.from } : {}),
   };
 }
@@ -212,8 +215,8 @@ function half(values: (number | null)[], n: number): number | null {
 const edge = edgeJobs.map((j) => agentResult(j));
 const scratch = scratchJobs.map((j) => agentResult(j));
 const transferred = transferJobs.map((j, i) => agentResult(j, edge[i]?.cpuSeconds ?? 0));
-// finished: all episodes run, or (grain boundary) stopped at the first 5–7 boundary
-const complete = (rs: (AgentResult | null)[], n: number) => rs.filter((r) => r !== null && (r.episodes >= n || r.first57 !== null)).length;
+// finished: all episodes run, or (grain boundary) stopped at the first 5–7 boundary, or its network died (the run stops)
+const complete = (rs: (AgentResult | null)[], n: number) => rs.filter((r) => r !== null && (r.episodes >= n || r.first57 !== null || r.diedEpisode !== null)).length;
 
 function summary(results: (AgentResult | null)[]) {
   const rs = results.filter((r): r is AgentResult => r !== null);
@@ -223,6 +226,7 @@ function summary(results: (AgentResult | null)[]) {
     started: rs.length,
     finished: complete(rs, settings.episodes),
     solved: rs.filter((r) => r.first57 !== null).length,
+    died: rs.filter((r) => r.diedEpisode !== null).length,
     reachedEnergyThreshold: rs.filter((r) => r.firstReference !== null).length,
     episodesToHalf: half(rs.map((r) => r.first57), settings.agents),
     cpuHoursToHalf: cpuHalf === null ? null : cpuHalf / 3600,

@@ -12,7 +12,7 @@ import type { Calculator, FailureKind } from '../calculators/calculator.js';
 import { evaluate } from '../calculators/calculator.js';
 import { Rng } from '../util/rng.js';
 import type { ProblemConfig } from './problem.js';
-import { chooseAction, randomAction, type ActionKind } from './policy.js';
+import { allSaturated, chooseAction, randomAction, type ActionKind } from './policy.js';
 import { ReplayBuffer } from './replay.js';
 import { rewardsFromProperties } from './rewards.js';
 import { Punishment } from './punishment.js';
@@ -39,6 +39,11 @@ export interface EpisodeRecord {
   fiveSeven?: boolean;
   /** Pristine graphene only: the structure is a honeycomb (every atom 3 bonds, only hexagons), at any grid offset. */
   honeycomb?: boolean;
+  /**
+   * The network's Q-values were saturated at −1 (Q ≤ −1 + SATURATION_GAP at every
+   * allowed action) at half or more of the steps after the first; written only when true.
+   */
+  saturated?: boolean;
   bestEnergy: number | null;
   reachedReference: boolean;
   loss: number | null;
@@ -87,6 +92,38 @@ export function learnedEpisode(records: Iterable<Pick<EpisodeRecord, 'episode' |
   const s = new LearnedStreak();
   for (const r of records) s.add(r);
   return s.episode;
+}
+
+/** Consecutive episodes with saturated Q-values after which a network counts as dead. */
+export const SATURATED_STREAK = 25;
+
+/**
+ * Whether the network has died: SATURATED_STREAK episodes in a row (greedy ones
+ * among them) had every allowed Q-value saturated at −1 at half or more of the
+ * steps after the first; a network that learns gives its own greedy actions
+ * more than the worst reward. Eq. 2's
+ * gradient carries tanh's factor 1 − Q², which is then ~0, and the batch's
+ * targets of −1 (nearly all of them, since a dead network builds at random)
+ * already agree with the output: nothing brings the network back (README,
+ * "Networks that die"; a grain-boundary agent ran 1500 episodes that way).
+ * `episode` is the first episode of the streak.
+ */
+export class SaturationWatch {
+  private streak = 0;
+  episode: number | null = null;
+
+  add(r: Pick<EpisodeRecord, 'episode' | 'saturated'>): void {
+    if (this.episode !== null) return;
+    this.streak = r.saturated === true ? this.streak + 1 : 0;
+    if (this.streak >= SATURATED_STREAK) this.episode = r.episode - SATURATED_STREAK + 1;
+  }
+}
+
+/** The first episode of the log's first SATURATED_STREAK saturated episodes in a row (SaturationWatch), or null. */
+export function saturatedEpisode(records: Iterable<Pick<EpisodeRecord, 'episode' | 'saturated'>>): number | null {
+  const w = new SaturationWatch();
+  for (const r of records) w.add(r);
+  return w.episode;
 }
 
 export interface AgentState {
@@ -197,6 +234,8 @@ export class Agent {
     const actions: number[] = [];
     let kinds = '';
     let stuck = false;
+    // steps after the first whose allowed Q-values were all saturated (a dead network, SaturationWatch)
+    let saturatedSteps = 0;
     const q = new Float32Array(build.input.length);
     while (actions.length < build.total) {
       const allowed = this.allowedActions(build);
@@ -204,6 +243,7 @@ export class Agent {
       let kind: ActionKind | 'uniform';
       if (this.net) {
         this.net.forward(build.input, this.shape, q);
+        if (actions.length > 0 && allSaturated(q, allowed)) saturatedSteps++;
         ({ action, kind } = chooseAction(q, allowed, this.config.policy, greedy, this.rng));
       } else {
         action = randomAction(allowed, this.rng);
@@ -272,6 +312,7 @@ export class Agent {
       ...(punished ? { punished } : {}),
       ...(fiveSeven !== undefined ? { fiveSeven } : {}),
       ...(honeycomb !== undefined ? { honeycomb } : {}),
+      ...(actions.length > 1 && 2 * saturatedSteps >= actions.length - 1 ? { saturated: true } : {}),
       bestEnergy: this.bestEnergy,
       reachedReference: reached,
       loss,

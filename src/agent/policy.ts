@@ -109,3 +109,24 @@ function sortByQ(idx: Int32Array, q: Float32Array): void {
   const sorted = Array.from(idx).sort((a, b) => q[b] - q[a] || a - b);
   for (let i = 0; i < sorted.length; i++) idx[i] = sorted[i];
 }
+
+/**
+ * How close to −1 a Q-value must be to count as saturated: there tanh' = 1 − Q²
+ * is below 2·SATURATION_GAP, so Methods eq. 2's gradient all but vanishes.
+ */
+export const SATURATION_GAP = 1e-5;
+
+/**
+ * Whether every allowed action's Q-value is saturated at the worst reward
+ * (Q ≤ −1 + SATURATION_GAP): the network expects every place to lead to the
+ * worst structure. False when no action is allowed.
+ */
+export function allSaturated(q: Float32Array, allowed: Uint8Array): boolean {
+  let any = false;
+  for (let a = 0; a < allowed.length; a++) {
+    if (!allowed[a]) continue;
+    if (q[a] > -1 + SATURATION_GAP) return false;
+    any = true;
+  }
+  return any;
+}

@@ -22,7 +22,8 @@ usage:
                           [--policy asla|random] [--threads T] [--set key=value ...] [--from RUN_DIR] [--dashboard [--port P]]
                           [--until-solved]   (stop at the first episode that solves the problem)
                           [--until-learned]  (stop when 5 greedy episodes in a row solve it)
-  asla run --resume DIR [--episodes N] [--until-solved|--until-learned]
+                          [--keep-saturated] (go on when the network has died: all Q-values at −1 for 25 episodes)
+  asla run --resume DIR [--episodes N] [--until-solved|--until-learned] [--keep-saturated]
   asla energy FILE.extxyz [--calculator NAME] [--params FILE] [--json]
   asla presets
   asla ensemble PROBLEM|CONFIG --agents N [--parallel P] [--out DIR] [--episodes E] [--seed-base S]
@@ -109,6 +110,7 @@ async function cmdRun(args: string[]): Promise<number> {
       port: { type: 'string' },
       'until-solved': { type: 'boolean' },
       'until-learned': { type: 'boolean' },
+      'keep-saturated': { type: 'boolean' },
     },
     1,
   );
@@ -151,7 +153,7 @@ async function cmdRun(args: string[]): Promise<number> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    const summary = await run.run({ episodes: total, onEpisode: (r) => progress.episode(r), signal: controller.signal, untilSolved: values['until-solved'] === true, untilLearned: values['until-learned'] === true });
+    const summary = await run.run({ episodes: total, onEpisode: (r) => progress.episode(r), signal: controller.signal, untilSolved: values['until-solved'] === true, untilLearned: values['until-learned'] === true, keepSaturated: values['keep-saturated'] === true });
     progress.done();
     process.stdout.write(JSON.stringify({ dir: run.dir, ...summary }, null, 2) + '\n');
   } finally {

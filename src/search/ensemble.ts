@@ -179,15 +179,17 @@ export function agentRunArgs(dir: string, m: EnsembleManifest, index: number): s
 
 /**
  * True when the agent's run has ended (its summary.json says so) with at least the
- * ensemble's episodes, or, for an ensemble made with --until-solved (--until-learned), once it
+ * ensemble's episodes, or because its network died, or, for an ensemble made with --until-solved (--until-learned), once it
  * solved (learned) the problem.
  */
 export function agentDone(agentDir: string, m: Pick<EnsembleManifest, 'episodes' | 'untilSolved' | 'untilLearned'>): boolean {
   const path = join(agentDir, 'summary.json');
   if (!existsSync(path)) return false;
   try {
-    const s = JSON.parse(readFileSync(path, 'utf8')) as { episodes?: number; solvedEpisode?: number | null; learnedEpisode?: number | null };
+    const s = JSON.parse(readFileSync(path, 'utf8')) as { episodes?: number; solvedEpisode?: number | null; learnedEpisode?: number | null; saturatedEpisode?: number | null };
     if (m.untilSolved && typeof s.solvedEpisode === 'number') return true;
+    // a dead network's run stops (SaturationWatch): resubmitting it would stop again at once
+    if (typeof s.saturatedEpisode === 'number') return true;
     if (m.untilLearned && typeof s.learnedEpisode === 'number') return true;
     return typeof s.episodes === 'number' && s.episodes >= m.episodes;
   } catch {

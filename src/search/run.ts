@@ -15,7 +15,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent, episodeSolved, LearnedStreak, type AgentState, type EpisodeRecord } from '../agent/agent.js';
+import { Agent, episodeSolved, LearnedStreak, SATURATED_STREAK, SaturationWatch, type AgentState, type EpisodeRecord } from '../agent/agent.js';
 import { referenceCandidates, templateAtoms } from '../agent/presets.js';
 import { validateProblem, type ProblemConfig } from '../agent/problem.js';
 import { CachedCalculator, createCalculator } from '../calculators/index.js';
@@ -46,6 +46,12 @@ export interface RunOptions {
   untilSolved?: boolean;
   /** Stop once the problem is learned (LearnedStreak: LEARNED_STREAK greedy episodes in a row solved it), or at once when the log shows it. */
   untilLearned?: boolean;
+  /**
+   * Go on when the network has died (SaturationWatch: SATURATED_STREAK episodes in a
+   * row with every allowed Q-value at −1). By default the run stops there: the
+   * network cannot learn again, and its builds are random ties.
+   */
+  keepSaturated?: boolean;
   warn?: (message: string) => void;
   signal?: AbortSignal;
   /** Supply a calculator instead of building one from the config (tests, fault injection). */
@@ -187,7 +193,7 @@ export class Run {
   }
 
   /** Runs episodes until the target count, checkpointing as configured. */
-  async run(opts: Pick<RunOptions, 'episodes' | 'onEpisode' | 'signal' | 'untilSolved' | 'untilLearned'> = {}): Promise<RunSummary> {
+  async run(opts: Pick<RunOptions, 'episodes' | 'onEpisode' | 'signal' | 'untilSolved' | 'untilLearned' | 'keepSaturated' | 'warn'> = {}): Promise<RunSummary> {
     const target = opts.episodes ?? this.config.run.episodes;
     const logPath = join(this.dir, 'episodes.jsonl');
     const structuresPath = join(this.dir, 'structures.extxyz');
@@ -197,8 +203,13 @@ export class Run {
     // the log is read once: earlier sessions' first solved episode, then this session's records
     let solvedAt = this.solvedEpisode();
     const learned = new LearnedStreak();
-    for (const r of episodeRecords(this.dir)) learned.add(r);
-    const done = () => (opts.untilSolved === true && solvedAt !== null) || (opts.untilLearned === true && learned.episode !== null);
+    const saturation = new SaturationWatch();
+    for (const r of episodeRecords(this.dir)) {
+      learned.add(r);
+      saturation.add(r);
+    }
+    const died = () => opts.keepSaturated !== true && saturation.episode !== null;
+    const done = () => (opts.untilSolved === true && solvedAt !== null) || (opts.untilLearned === true && learned.episode !== null) || died();
     while (this.agent.episode < target && !opts.signal?.aborted && !done()) {
       const { record, structure } = await this.agent.runEpisode();
       if (record.failure) {
@@ -216,11 +227,19 @@ export class Run {
       opts.onEpisode?.(record, this);
       if (solvedAt === null && episodeSolved(record)) solvedAt = record.episode;
       learned.add(record);
+      saturation.add(record);
       // let signal handlers run: a purely synchronous calculator would otherwise keep the event loop busy
       await new Promise((r) => setImmediate(r));
     }
     if (this.agent.episode % this.config.run.checkpointEvery !== 0) this.checkpoint();
-    const summary = this.summary(performance.now() - started, this.agent.episode - first, failures, solvedAt, learned.episode);
+    if (died() && this.agent.episode < target && !(opts.untilSolved === true && solvedAt !== null)) {
+      (opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(
+        `${this.dir}: stopped after episode ${this.agent.episode}: the network died at episode ${saturation.episode} ` +
+          `(every allowed Q-value within 1e-5 of −1 at most steps for ${SATURATED_STREAK} episodes; eq. 2's gradient vanishes there and it cannot learn again). ` +
+          'Start a new run with another --seed, or with --set training.lossForm=cross-entropy; --keep-saturated runs on',
+      );
+    }
+    const summary = this.summary(performance.now() - started, this.agent.episode - first, failures, solvedAt, learned.episode, saturation.episode);
     writeFileAtomic(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     return summary;
   }
@@ -241,7 +260,7 @@ export class Run {
     saveCheckpoint(join(this.dir, 'checkpoint.json'), cp);
   }
 
-  summary(ms: number, episodesThisSession: number, failuresThisSession: number, solvedEpisode: number | null, learnedEpisode: number | null): RunSummary {
+  summary(ms: number, episodesThisSession: number, failuresThisSession: number, solvedEpisode: number | null, learnedEpisode: number | null, saturatedEpisode: number | null): RunSummary {
     const a = this.agent;
     return {
       problem: this.config.name,
@@ -255,6 +274,7 @@ export class Run {
       firstReferenceEpisode: a.firstReferenceEpisode,
       solvedEpisode,
       learnedEpisode,
+      saturatedEpisode,
       episodesThisSession,
       failedEvaluations: Object.values(this.failures).reduce((x, y) => x + y, 0),
       failuresByKind: { ...this.failures },
@@ -284,6 +304,8 @@ export interface RunSummary {
   solvedEpisode: number | null;
   /** Episode at which the problem was learned (LearnedStreak: LEARNED_STREAK greedy episodes in a row solved it). */
   learnedEpisode: number | null;
+  /** First episode of SATURATED_STREAK in a row with every allowed Q-value at −1 (SaturationWatch): the network died there; null: it did not. */
+  saturatedEpisode: number | null;
   episodesThisSession: number;
   /** Failed evaluations (and stuck builds) over the whole run, and by kind. */
   failedEvaluations: number;
