@@ -5,7 +5,9 @@
  * - Success curve: the fraction of agents that have built the reference by
  *   episode e. An agent's event time is its first successful episode; an agent
  *   that stopped (or is still running) without success is right-censored at its
- *   last episode. The curve is the Kaplan–Meier estimate F(e) = 1 − S(e),
+ *   last episode, except one whose network died (SaturationWatch: its run
+ *   stopped there, and it could not have learned again): a known failure, at
+ *   risk at every episode and hour. The curve is the Kaplan–Meier estimate F(e) = 1 − S(e),
  *   S(e) = Π_{t_j ≤ e} (1 − d_j / n_j), with n_j the agents still at risk at t_j
  *   (event or censoring time ≥ t_j) and d_j the successes at t_j.
  * - 95% band: Greenwood's variance, Var(log S) ≈ Σ d_j / (n_j (n_j − d_j)), on
@@ -34,6 +36,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
+import { SaturationWatch } from '../agent/agent.js';
 
 /** z for a two-sided 95% interval. */
 export const Z95 = 1.959963984540054;
@@ -62,6 +65,8 @@ export interface AgentLog {
   hasFlag: { honeycomb: boolean; fiveSeven: boolean };
   /** Per episode: build + evaluate + train, ms. */
   ms: Float64Array;
+  /** The network died at this episode (SaturationWatch on the log's `saturated` flags), or null. */
+  diedEpisode: number | null;
 }
 
 /** A step of the Kaplan–Meier estimate at one distinct event time. */
@@ -208,6 +213,7 @@ export function readRunDir(dir: string): AgentLog {
   const fiveSeven: boolean[] = [];
   const hasFlag = { honeycomb: false, fiveSeven: false };
   const ms: number[] = [];
+  const saturation = new SaturationWatch();
   if (existsSync(logPath)) {
     const text = readFileSync(logPath, 'utf8');
     const lines = text.split('\n');
@@ -237,6 +243,7 @@ export function readRunDir(dir: string): AgentLog {
       if ('honeycomb' in r) hasFlag.honeycomb = true;
       if ('fiveSeven' in r) hasFlag.fiveSeven = true;
       ms.push((t.build as number) + (t.evaluate as number) + (t.train as number));
+      saturation.add({ episode: i + 1, saturated: r.saturated === true });
     }
   }
   return {
@@ -254,6 +261,7 @@ export function readRunDir(dir: string): AgentLog {
     fiveSeven,
     hasFlag,
     ms: Float64Array.from(ms),
+    diedEpisode: saturation.episode,
   };
 }
 
@@ -281,6 +289,8 @@ export interface AgentOutcome {
   bestEnergyPerAtom: number | null;
   /** Agent time (build + evaluate + train) up to success, or over all episodes when censored, hours. */
   hours: number;
+  /** Its network died here (a known failure: at risk for ever, not censored), or null. */
+  diedEpisode: number | null;
 }
 
 export interface SuccessCurve {
@@ -408,9 +418,11 @@ export function ensembleStats(
     let ms = 0;
     for (let e = 0; e < n; e++) ms += a.ms[e];
     const hours = ms / 3.6e6;
-    outcomes.push({ name: a.name, episodes: a.energies.length, successEpisode, bestEnergyPerAtom: best === null ? null : best / a.atoms, hours });
-    episodeTimes.push(n);
-    hourTimes.push(hours);
+    outcomes.push({ name: a.name, episodes: a.energies.length, successEpisode, bestEnergyPerAtom: best === null ? null : best / a.atoms, hours, diedEpisode: a.diedEpisode });
+    // a dead network fails for good: censoring it at its stop would count it as a chance still open
+    const failedForGood = successEpisode === null && a.diedEpisode !== null;
+    episodeTimes.push(failedForGood ? Infinity : n);
+    hourTimes.push(failedForGood ? Infinity : hours);
     events.push(successEpisode !== null);
     targets.push(target ?? NaN);
   }
@@ -590,7 +602,10 @@ export function formatTable(report: StatsReport): string {
         ? `  success: built ${s.measure === 'honeycomb' ? 'a honeycomb (graphene at any grid offset)' : 'a pentagon–heptagon pair'};`
         : `  success: ${s.measure === 'reference' ? 'built the reference' : 'within the threshold of the best over all agents'}` +
           ` (${s.targetEnergyPerAtom === null ? 'no energy yet' : `${s.targetEnergyPerAtom.toFixed(4)} eV/atom`}) + ${s.threshold} eV/atom;`) +
-        ` ${s.succeeded}/${s.agents} agents succeeded`,
+        ` ${s.succeeded}/${s.agents} agents succeeded` +
+        (s.outcomes.some((o) => o.diedEpisode !== null && o.successEpisode === null)
+          ? `; networks died (counted as failures): ${s.outcomes.filter((o) => o.diedEpisode !== null && o.successEpisode === null).map((o) => `${o.name} at ${o.diedEpisode}`).join(', ')}`
+          : ''),
     );
     out.push(
       `  50% success: ${s.episodes50 ?? '–'} episodes, ${fmtHours(s.hours50)};  90% success: ${s.episodes90 ?? '–'} episodes, ${fmtHours(s.hours90)}`,

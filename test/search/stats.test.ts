@@ -258,3 +258,29 @@ test('--criterion honeycomb: success is the first episode whose log carries the 
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('an agent whose network died is a failure for good, not censored where its run stopped', () => {
+  const root = mkdtempSync(join(tmpdir(), 'asla-stats-'));
+  try {
+    const dir = join(root, 'D');
+    const ref = -100;
+    const energies = (n: number, success: number | null) => Array.from({ length: n }, (_, i) => (i + 1 === success ? -100 : -90));
+    writeRun(join(dir, 'agent-000'), energies(6, 2), { reference: ref, msPerEpisode: 0.1 * H });
+    writeRun(join(dir, 'agent-001'), energies(30, null), { reference: ref, msPerEpisode: 0.1 * H });
+    writeRun(join(dir, 'agent-002'), energies(40, 40), { reference: ref, msPerEpisode: 0.1 * H });
+    const dead = join(dir, 'agent-001', 'episodes.jsonl');
+    const lines = readFileSync(dead, 'utf8').trim().split('\n');
+    // saturated from episode 6 on: 25 in a row complete at 30
+    writeFileSync(dead, lines.map((l, i) => JSON.stringify({ ...JSON.parse(l), ...(i + 1 >= 6 ? { saturated: true } : {}) })).join('\n') + '\n');
+    assert.equal(readRunDir(join(dir, 'agent-001')).diedEpisode, 6);
+    assert.equal(readRunDir(join(dir, 'agent-000')).diedEpisode, null);
+    const s = computeStats([dir]).ensembles[0];
+    assert.deepEqual(s.outcomes.map((o) => o.diedEpisode), [null, 6, null]);
+    // at 40 the dead agent is still at risk: S = (2/3)(1/2); censored at 30 it would have been 0
+    close(s.curve.success[39], 2 / 3);
+    assert.equal(s.curve.atRisk[39], 2);
+    assert.match(formatTable(computeStats([dir])), /networks died \(counted as failures\): agent-001 at 6/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
