@@ -45,6 +45,10 @@ import { benchFlags } from './args.js';
 import { episodeSolved, saturatedEpisode } from '../src/agent/agent.js';
 import { writeFileAtomic } from '../src/search/checkpoint.js';
 import { readJsonFile } from '../src/util/json-file.js';
+import { GB_RING_TOLERANCE } from '../src/agent/presets-graphene.js';
+import { readExtxyz } from '../src/structure/extxyz.js';
+import { bondGraph } from '../src/structure/bonds.js';
+import { ringCounts } from '../src/structure/rings.js';
 import { exitOnFailures, inLanes, readEpisodeLog, runAgentProcess, setArgs } from './agent-processes.js';
 
 const { values } = benchFlags('transfer', {
@@ -159,6 +163,8 @@ interface AgentResult {
   meanExcessFirst10: number | null;
   /** The network died here (SaturationWatch: all Q-values at −1) and the run stopped; null: it did not. */
   diedEpisode: number | null;
+  /** Grain boundary: the best structure's shortest-path rings by size and its atoms by bond count (bonds as the 5–7 test counts them). */
+  bestStructure?: { rings: Record<number, number>; atomsByBonds: Record<number, number> };
   pretrainingCpuSeconds?: number;
   transferredFrom?: string;
 }
@@ -201,8 +207,23 @@ function agentResult(job: Job, pretrainingCpuSeconds = 0): AgentResult | null {
     referencePerAtom: ref === null ? null : ref / atoms,
     meanExcessFirst10: excess.length ? excess.reduce((a, b) => a + b, 0) / excess.length : null,
     diedEpisode: saturatedEpisode(lines),
+    ...(grainBoundary && existsSync(join(job.dir, 'best.extxyz')) ? { bestStructure: structureOf(join(job.dir, 'best.extxyz')) } : {}),
     ...(job.from ? { pretrainingCpuSeconds, transferredFrom: job.from } : {}),
   };
+}
+
+/** Rings and bond counts of a structure file's first frame (what a near miss built instead of the 5–7 pair). */
+function structureOf(path: string): { rings: Record<number, number>; atomsByBonds: Record<number, number> } {
+  const atoms = readExtxyz(path)[0];
+  const graph = bondGraph(atoms, GB_RING_TOLERANCE);
+  const atomsByBonds: Record<number, number> = {};
+  for (let i = 0; i < graph.n; i++) {
+    const b = graph.offsets[i + 1] - graph.offsets[i];
+    atomsByBonds[b] = (atomsByBonds[b] ?? 0) + 1;
+  }
+  // a dense random build has too many paths to search (builtFiveSevenBoundary's reason): rings of sheets only
+  const sheet = Object.keys(atomsByBonds).every((b) => Number(b) <= 5);
+  return { rings: sheet ? ringCounts(atoms, { tolerance: GB_RING_TOLERANCE, maxSize: 8, graph }) : {}, atomsByBonds };
 }
 
 /** The k-th smallest of the solved values with k = ⌈n/2⌉: when half of the group had solved, or null. */
