@@ -228,7 +228,7 @@ class Display {
   private agentLine(s: AgentSlot): string {
     const p = s.tail.poll();
     const best = p.bestEnergy === null ? '      -' : (p.bestEnergy / this.atoms).toFixed(3).padStart(7);
-    const ref = p.firstReference !== null ? `reference at ${p.firstReference}` : '';
+    const ref = p.firstReference !== null ? `reference at ${p.firstReference}` : p.diedEpisode !== null ? `network died at ${p.diedEpisode}` : '';
     const state = s.state === 'failed' || s.state === 'stopped' ? `${s.state}${s.exit ? ` (${s.exit})` : ''}` : s.state;
     return `${label(s)}  ${state.padEnd(9)} ${String(p.episode).padStart(6)}/${this.m.episodes}  best ${best} eV/atom  ${ref}`;
   }

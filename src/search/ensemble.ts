@@ -23,6 +23,7 @@ import { readJsonFile } from '../util/json-file.js';
 import { writeFileAtomic } from './checkpoint.js';
 import { resolveProblem } from '../agent/config-file.js';
 import { loadSourceNetwork } from './transfer-source.js';
+import { SaturationWatch } from '../agent/agent.js';
 
 export const ENSEMBLE_FORMAT = 'asla-ensemble';
 export const ENSEMBLE_VERSION = 1;
@@ -211,6 +212,8 @@ export interface AgentProgress {
   /** Agent time (build + evaluate + train) so far, ms. */
   ms: number;
   referenceEnergy: number | null;
+  /** The episode at which its network died (SaturationWatch), or null. */
+  diedEpisode: number | null;
 }
 
 /**
@@ -221,10 +224,11 @@ export class LogTail {
   private offset = 0;
   private pending = Buffer.alloc(0);
   progress: AgentProgress = LogTail.empty();
+  private saturation = new SaturationWatch();
   constructor(readonly dir: string) {}
 
   static empty(): AgentProgress {
-    return { episode: 0, bestEnergy: null, firstReference: null, ms: 0, referenceEnergy: null };
+    return { episode: 0, bestEnergy: null, firstReference: null, ms: 0, referenceEnergy: null, diedEpisode: null };
   }
 
   poll(): AgentProgress {
@@ -244,6 +248,7 @@ export class LogTail {
       this.offset = 0;
       this.pending = Buffer.alloc(0);
       this.progress = { ...LogTail.empty(), referenceEnergy: ref };
+      this.saturation = new SaturationWatch();
     }
     const start = this.offset + this.pending.length;
     if (size === start) return this.progress;
@@ -267,7 +272,7 @@ export class LogTail {
   }
 
   private consume(line: string): void {
-    let r: { episode?: number; energy?: number | null; reachedReference?: boolean; ms?: { build: number; evaluate: number; train: number } };
+    let r: { episode?: number; energy?: number | null; reachedReference?: boolean; saturated?: boolean; ms?: { build: number; evaluate: number; train: number } };
     try {
       r = JSON.parse(line);
     } catch {
@@ -278,6 +283,10 @@ export class LogTail {
     if (typeof r.energy === 'number' && (p.bestEnergy === null || r.energy < p.bestEnergy)) p.bestEnergy = r.energy;
     if (r.reachedReference && p.firstReference === null) p.firstReference = r.episode ?? null;
     if (r.ms) p.ms += r.ms.build + r.ms.evaluate + r.ms.train;
+    if (typeof r.episode === 'number') {
+      this.saturation.add({ episode: r.episode, saturated: r.saturated === true });
+      p.diedEpisode = this.saturation.episode;
+    }
   }
 }
 

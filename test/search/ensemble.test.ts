@@ -51,6 +51,14 @@ test('LogTail reads appended episodes incrementally and restarts after a truncat
     truncateSync(log, rec(1, -5).length);
     p = tail.poll();
     assert.deepEqual([p.episode, p.bestEnergy, p.firstReference, p.ms], [1, -5, null, 6]);
+    // 25 saturated episodes in a row from episode 2: the network died at 2
+    const sat = (e: number) => JSON.stringify({ episode: e, energy: 100, reachedReference: false, saturated: true, ms: { build: 1, evaluate: 2, train: 3 } }) + '\n';
+    for (let e = 2; e <= 25; e++) appendFileSync(log, sat(e));
+    assert.equal(tail.poll().diedEpisode, null, '24 in a row');
+    appendFileSync(log, sat(26));
+    assert.equal(tail.poll().diedEpisode, 2);
+    truncateSync(log, rec(1, -5).length);
+    assert.equal(tail.poll().diedEpisode, null, 'a truncated log starts the count again');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
