@@ -42,7 +42,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchFlags } from './args.js';
-import { episodeSolved, saturatedEpisode } from '../src/agent/agent.js';
+import { episodeSolved, learnedEpisode, saturatedEpisode } from '../src/agent/agent.js';
 import { writeFileAtomic } from '../src/search/checkpoint.js';
 import { readJsonFile } from '../src/util/json-file.js';
 import { GB_RING_TOLERANCE } from '../src/agent/presets-graphene.js';
@@ -161,6 +161,8 @@ interface AgentResult {
   referencePerAtom: number | null;
   /** Mean energy per atom above the reference over the first 10 episodes that evaluated (Extended Data Fig. 2f). */
   meanExcessFirst10: number | null;
+  /** Edge agents: the episode of the 5th greedy success in a row (LearnedStreak), or null: it never learned its problem. */
+  learnedEpisode?: number | null;
   /** The network died here (SaturationWatch: all Q-values at −1) and the run stopped; null: it did not. */
   diedEpisode: number | null;
   /** Grain boundary: the best structure's shortest-path rings by size and its atoms by bond count (bonds as the 5–7 test counts them). */
@@ -207,6 +209,7 @@ function agentResult(job: Job, pretrainingCpuSeconds = 0): AgentResult | null {
     referencePerAtom: ref === null ? null : ref / atoms,
     meanExcessFirst10: excess.length ? excess.reduce((a, b) => a + b, 0) / excess.length : null,
     diedEpisode: saturatedEpisode(lines),
+    ...(grainBoundary ? {} : { learnedEpisode: learnedEpisode(lines) }),
     ...(grainBoundary && existsSync(join(job.dir, 'best.extxyz')) ? { bestStructure: structureOf(join(job.dir, 'best.extxyz')) } : {}),
     ...(job.from ? { pretrainingCpuSeconds, transferredFrom: job.from } : {}),
   };
