@@ -101,12 +101,11 @@ export const SATURATED_STREAK = 25;
  * Whether the network has died: SATURATED_STREAK episodes in a row (greedy ones
  * among them) had every allowed Q-value saturated at −1 at half or more of the
  * steps after the first; a network that learns gives its own greedy actions
- * more than the worst reward. Eq. 2's
- * gradient carries tanh's factor 1 − Q², which is then ~0, and the batch's
- * targets of −1 (nearly all of them, since a dead network builds at random)
- * already agree with the output: nothing brings the network back (README,
- * "Networks that die"; a grain-boundary agent ran 1500 episodes that way).
- * `episode` is the first episode of the streak.
+ * more than the worst reward. Eq. 2's gradient carries tanh's factor 1 − Q²,
+ * which is then ~0, and the batch's targets of −1 (nearly all of them, since a
+ * dead network builds at random) already agree with the output: nothing brings
+ * the network back (README, "Networks that die"; a grain-boundary agent ran
+ * 1500 episodes that way). `episode` is the first episode of the streak.
  */
 export class SaturationWatch {
   private streak = 0;

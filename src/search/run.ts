@@ -16,6 +16,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, episodeSolved, LearnedStreak, SATURATED_STREAK, SaturationWatch, type AgentState, type EpisodeRecord } from '../agent/agent.js';
+import { SATURATION_GAP } from '../agent/policy.js';
 import { referenceCandidates, templateAtoms } from '../agent/presets.js';
 import { validateProblem, type ProblemConfig } from '../agent/problem.js';
 import { CachedCalculator, createCalculator } from '../calculators/index.js';
@@ -73,7 +74,7 @@ export class Run {
   readonly reference: Atoms | null;
   /** Failed evaluations of the whole run (all sessions), by kind: counted from the log on resume. */
   readonly failures: Record<string, number> = {};
-  private constructor(dir: string, config: ProblemConfig, agent: Agent, startEpisode: number, reference: Atoms | null) {
+  private constructor(dir: string, config: ProblemConfig, agent: Agent, startEpisode: number, reference: Atoms | null, private readonly warn: (message: string) => void) {
     this.dir = dir;
     this.config = config;
     this.agent = agent;
@@ -172,7 +173,7 @@ export class Run {
       // the untrained network (tabula rasa), for pictures of early episodes
       if (agent.net) appendNamed(join(dir, SNAPSHOT_FILE), () => appendNetworkSnapshot(dir, 0, agent.net!));
     }
-    const run = new Run(dir, config, agent, startEpisode, reference);
+    const run = new Run(dir, config, agent, startEpisode, reference, warn);
     if (opts.resume) {
       run.countLoggedFailures();
       // killed during Run.open of the new run, before these were written
@@ -193,7 +194,7 @@ export class Run {
   }
 
   /** Runs episodes until the target count, checkpointing as configured. */
-  async run(opts: Pick<RunOptions, 'episodes' | 'onEpisode' | 'signal' | 'untilSolved' | 'untilLearned' | 'keepSaturated' | 'warn'> = {}): Promise<RunSummary> {
+  async run(opts: Pick<RunOptions, 'episodes' | 'onEpisode' | 'signal' | 'untilSolved' | 'untilLearned' | 'keepSaturated'> = {}): Promise<RunSummary> {
     const target = opts.episodes ?? this.config.run.episodes;
     const logPath = join(this.dir, 'episodes.jsonl');
     const structuresPath = join(this.dir, 'structures.extxyz');
@@ -233,9 +234,9 @@ export class Run {
     }
     if (this.agent.episode % this.config.run.checkpointEvery !== 0) this.checkpoint();
     if (died() && this.agent.episode < target && !(opts.untilSolved === true && solvedAt !== null)) {
-      (opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(
+      this.warn(
         `${this.dir}: stopped after episode ${this.agent.episode}: the network died at episode ${saturation.episode} ` +
-          `(every allowed Q-value within 1e-5 of −1 at most steps for ${SATURATED_STREAK} episodes; eq. 2's gradient vanishes there and it cannot learn again). ` +
+          `(every allowed Q-value within ${SATURATION_GAP} of −1 at most steps for ${SATURATED_STREAK} episodes; eq. 2's gradient vanishes there and it cannot learn again). ` +
           'Start a new run with another --seed, or with --set training.lossForm=cross-entropy; --keep-saturated runs on',
       );
     }

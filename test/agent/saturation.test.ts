@@ -58,7 +58,7 @@ test('a run whose network died stops after SATURATED_STREAK episodes and says so
       v.weights.fill(l === net.depth - 1 ? -1 : 0.5);
       v.bias?.fill(0);
     }
-    let summary = await run.run({ episodes: 60, warn: (m) => warnings.push(m) });
+    let summary = await run.run({ episodes: 60 });
     await run.close();
     assert.equal(summary.saturatedEpisode, 1);
     assert.equal(summary.episodes, SATURATED_STREAK, 'stopped at the end of the streak, not at 60');
@@ -70,7 +70,7 @@ test('a run whose network died stops after SATURATED_STREAK episodes and says so
 
     // resumed, it stops at once; told to keep going, it runs on
     run = await Run.open({ dir: dead, resume: true, warn: () => {} });
-    summary = await run.run({ episodes: 60, warn: () => {} });
+    summary = await run.run({ episodes: 60 });
     assert.equal(summary.episodes, SATURATED_STREAK);
     summary = await run.run({ episodes: SATURATED_STREAK + 3, keepSaturated: true });
     await run.close();
